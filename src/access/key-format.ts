@@ -1,0 +1,49 @@
+/** The API key format of CONTRACT.md section 3.1: `ch_sk_<env>_<32 base62><6-char base62 CRC-32>`. */
+import { randomInt } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import type { KeyEnvironment } from '../config.js';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const RANDOM_LENGTH = 32;
+const CHECKSUM_LENGTH = 6;
+const KEY_PATTERN = /^ch_sk_(live|test)_([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
+
+export const KEY_LENGTH = 'ch_sk_live_'.length + RANDOM_LENGTH + CHECKSUM_LENGTH;
+export const TEST_KEY_PREFIX = 'ch_sk_test_';
+
+function base62(value: number, width: number): string {
+  let digits = '';
+  let rest = value;
+  while (rest > 0) {
+    digits = BASE62[rest % 62] + digits;
+    rest = Math.floor(rest / 62);
+  }
+  return digits.padStart(width, '0');
+}
+
+export function keyChecksum(prefixAndRandom: string): string {
+  return base62(crc32(prefixAndRandom) >>> 0, CHECKSUM_LENGTH);
+}
+
+export interface ParsedKey {
+  environment: KeyEnvironment;
+  /** The first four characters of the body: safe to show as a display prefix. */
+  displayPrefix: string;
+}
+
+/** A well-formed key with a valid checksum, or null. Never throws, whatever the input. */
+export function parseKey(token: string): ParsedKey | null {
+  const match = KEY_PATTERN.exec(token);
+  if (!match) return null;
+  const [, environment, random] = match as unknown as [string, KeyEnvironment, string, string];
+  if (keyChecksum(`ch_sk_${environment}_${random}`) !== match[3]) return null;
+  return { environment, displayPrefix: random.slice(0, 4) };
+}
+
+/** A new key from the CSPRNG: 32 base62 characters carry log2(62^32) ≈ 190.5 bits. */
+export function generateKey(environment: KeyEnvironment): string {
+  let random = '';
+  for (let i = 0; i < RANDOM_LENGTH; i++) random += BASE62[randomInt(62)];
+  const head = `ch_sk_${environment}_${random}`;
+  return head + keyChecksum(head);
+}

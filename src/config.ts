@@ -1,0 +1,124 @@
+/** Environment variables → a typed, validated configuration (CONTRACT.md section 9). */
+
+export type DeploymentEnvironment = 'sandbox' | 'production';
+export type KeyEnvironment = 'test' | 'live';
+
+export interface Config {
+  environment: DeploymentEnvironment;
+  keyEnvironment: KeyEnvironment;
+  databaseUrl: string;
+  /** Absolute or relative path of the digest keyring file. */
+  digestKeysFile: string;
+  /** Sandbox creates the keyring on first run; production refuses to invent one. */
+  createKeyringIfAbsent: boolean;
+  apiKeysEnabled: boolean;
+  audioStorage: string;
+  audioUrlTtlSeconds: number;
+  publicBaseUrl: string;
+  redisUrl: string | undefined;
+  host: string;
+  port: number;
+  logLevel: string;
+  /** Milliseconds a datastore call may take before the request gets 503 datastore_unavailable. */
+  datastoreTimeoutMs: number;
+  /** Default per-key rate limit when a key has none of its own (CONTRACT.md section 7). */
+  defaultKeyRateLimitPerSecond: number;
+  defaultKeyRateBurst: number;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
+  }
+  return value as T;
+}
+
+function integer(env: Env, name: string, min: number, max: number, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!/^(0|[1-9][0-9]*)$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(name, `must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return Number(value);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(name, `must be true or false (got ${JSON.stringify(value)})`);
+}
+
+function databaseUrl(env: Env): string {
+  const value = env.CHARTHERO_DATABASE_URL || 'sqlite:./data/charthero.sqlite';
+  if (/^sqlite:.+/.test(value) || /^postgres(ql)?:\/\/.+/.test(value)) return value;
+  throw new ConfigError('CHARTHERO_DATABASE_URL', 'must be sqlite:<path> or postgres://…');
+}
+
+function audioStorage(env: Env): string {
+  const value = env.CHARTHERO_AUDIO_STORAGE || 'file:./data/audio';
+  if (/^file:.+/.test(value) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(value)) return value;
+  throw new ConfigError('CHARTHERO_AUDIO_STORAGE', 'must be file:<dir> or s3://bucket/prefix');
+}
+
+function baseUrl(env: Env, host: string, port: number): string {
+  const value = env.CHARTHERO_PUBLIC_BASE_URL;
+  if (value === undefined || value === '') return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    return value.replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError('CHARTHERO_PUBLIC_BASE_URL', 'must be an http(s) URL');
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const environment = oneOf(env, 'CHARTHERO_ENVIRONMENT', ['sandbox', 'production'] as const, 'sandbox');
+  const keysFile = env.CHARTHERO_DIGEST_KEYS_FILE;
+  if (environment === 'production' && !keysFile) {
+    throw new ConfigError('CHARTHERO_DIGEST_KEYS_FILE', 'is required in production');
+  }
+  const host = env.HOST || '127.0.0.1';
+  const port = integer(env, 'PORT', 0, 65535, 8080);
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const redisUrl = env.CHARTHERO_REDIS_URL || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) {
+    throw new ConfigError('CHARTHERO_REDIS_URL', 'must be a redis:// or rediss:// URL');
+  }
+  return {
+    environment,
+    keyEnvironment: environment === 'production' ? 'live' : 'test',
+    databaseUrl: databaseUrl(env),
+    digestKeysFile: keysFile || './data/digest-keys.json',
+    createKeyringIfAbsent: environment === 'sandbox' && !keysFile,
+    apiKeysEnabled: boolean(env, 'CHARTHERO_API_KEYS_ENABLED', true),
+    audioStorage: audioStorage(env),
+    audioUrlTtlSeconds: integer(env, 'CHARTHERO_AUDIO_URL_TTL_SECONDS', 60, 3600, 900),
+    publicBaseUrl: baseUrl(env, host, port),
+    redisUrl,
+    host,
+    port,
+    logLevel,
+    datastoreTimeoutMs: integer(env, 'CHARTHERO_DATASTORE_TIMEOUT_MS', 100, 60000, 2000),
+    defaultKeyRateLimitPerSecond: 50,
+    defaultKeyRateBurst: 100,
+  };
+}

@@ -1,0 +1,42 @@
+import { REASONS, type ReasonCode, UNAVAILABLE_RETRY_AFTER_SECONDS } from './reasons.js';
+
+export interface ErrorBody {
+  error: string;
+  reason_code: ReasonCode;
+  message: string;
+  field: string | null;
+}
+
+export interface PublicErrorOptions {
+  field?: string | null;
+  message?: string;
+  /** Seconds for `Retry-After` (429 and 503). */
+  retryAfterSeconds?: number;
+}
+
+/** The one error type every stage returns or throws; its body comes from the reason-code registry. */
+export class PublicError extends Error {
+  readonly code: ReasonCode;
+  readonly status: number;
+  readonly field: string | null;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ReasonCode, options: PublicErrorOptions = {}) {
+    const spec = REASONS[code];
+    super(options.message ?? spec.message);
+    this.name = 'PublicError';
+    this.code = code;
+    this.status = spec.status;
+    this.field = options.field ?? null;
+    this.retryAfterSeconds =
+      options.retryAfterSeconds ?? (spec.status === 503 ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined);
+  }
+
+  toBody(): ErrorBody {
+    return { error: REASONS[this.code].error, reason_code: this.code, message: this.message, field: this.field };
+  }
+}
+
+export function isPublicError(value: unknown): value is PublicError {
+  return value instanceof PublicError;
+}

@@ -1,0 +1,146 @@
+/** Response schemas: the server serializes with them and the OpenAPI document publishes them. */
+import { type TSchema, Type } from '@sinclair/typebox';
+import { REASONS, type ReasonCode } from './reasons.js';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const Timestamp = Type.String({ format: 'date-time', examples: ['2026-05-25T14:00:00Z'] });
+
+/** A flat string enum (TypeBox's literal unions come out as anyOf of one-value enums). */
+export const StringEnum = <T extends string>(values: readonly T[], options: Record<string, unknown> = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+
+export const Patient = Type.Object(
+  {
+    patient_id: Type.String(),
+    first_name: Nullable(Type.String()),
+    last_name: Nullable(Type.String()),
+    date_of_birth: Nullable(Type.String({ format: 'date', examples: ['1970-01-01'] })),
+  },
+  { $id: 'Patient', additionalProperties: false },
+);
+
+export const SUPPORTED_DOCUMENT_TYPES = ['document', 'ambient_transcript'] as const;
+export type SupportedDocumentType = (typeof SUPPORTED_DOCUMENT_TYPES)[number];
+
+export const DocumentSummary = Type.Object(
+  {
+    document_id: Type.String(),
+    schema_type: StringEnum(SUPPORTED_DOCUMENT_TYPES),
+    title: Nullable(Type.String()),
+    status: Nullable(Type.String()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'DocumentSummary', additionalProperties: false },
+);
+
+export const Encounter = Type.Object(
+  {
+    encounter_id: Type.String(),
+    organization_id: Type.String(),
+    encounter_type: Type.String({ description: 'Known values: ambient, dictation, upload.' }),
+    status: Type.String({ description: 'Known values: completed, in_progress.' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    date_of_service: Nullable(Timestamp),
+    patient: Patient,
+    documents: Type.Array(DocumentSummary),
+  },
+  { $id: 'Encounter', additionalProperties: false },
+);
+
+export const EncounterList = Type.Object(
+  {
+    items: Type.Array(Encounter),
+    limit: Type.Integer({ minimum: 1, maximum: 100 }),
+    offset: Type.Integer({ minimum: 0, maximum: 10000 }),
+    sort_order: StringEnum(['asc', 'desc'] as const),
+    has_more: Type.Boolean(),
+    next_offset: Nullable(Type.Integer({ minimum: 1, maximum: 10000 })),
+  },
+  { $id: 'EncounterList', additionalProperties: false },
+);
+
+export const EncounterDetail = Type.Object({ encounter: Encounter }, { $id: 'EncounterDetail', additionalProperties: false });
+
+export const NoteDocument = Type.Object(
+  {
+    document_id: Type.String(),
+    encounter_id: Type.String(),
+    schema_type: StringEnum(['document'] as const),
+    title: Nullable(Type.String()),
+    status: Nullable(Type.String()),
+    workflow_variant: Nullable(Type.String()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    content: Type.Object(
+      { format: StringEnum(['markdown'] as const), text: Type.String() },
+      { additionalProperties: false },
+    ),
+  },
+  { $id: 'NoteDocument', additionalProperties: false },
+);
+
+export const AmbientTranscriptDocument = Type.Object(
+  {
+    document_id: Type.String(),
+    encounter_id: Type.String(),
+    schema_type: StringEnum(['ambient_transcript'] as const),
+    title: Nullable(Type.String()),
+    status: Nullable(Type.String()),
+    audio_duration_seconds: Nullable(Type.Number()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'AmbientTranscriptDocument', additionalProperties: false },
+);
+
+export const DocumentDetail = Type.Object(
+  { document: Type.Union([NoteDocument, AmbientTranscriptDocument]) },
+  { $id: 'DocumentDetail', additionalProperties: false },
+);
+
+export const TranscriptTurn = Type.Object(
+  {
+    speaker: Type.String({ description: 'Known values: clinician, patient, other.' }),
+    start: Type.Number({ minimum: 0 }),
+    end: Type.Number({ minimum: 0 }),
+    text: Type.String(),
+  },
+  { $id: 'TranscriptTurn', additionalProperties: false },
+);
+
+export const TranscriptResponse = Type.Object(
+  {
+    encounter_id: Type.String(),
+    document_id: Type.String(),
+    transcript: Type.Object(
+      {
+        provider: Type.String(),
+        audio_duration_seconds: Nullable(Type.Number()),
+        turns: Type.Array(TranscriptTurn),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { $id: 'TranscriptResponse', additionalProperties: false },
+);
+
+export const AudioUrlResponse = Type.Object(
+  { audio_url: Type.String({ format: 'uri' }), expires_at: Timestamp },
+  { $id: 'AudioUrlResponse', additionalProperties: false },
+);
+
+/** The error body; `reason_code` is narrowed to the codes one route can produce. */
+export function errorBodySchema(codes: readonly ReasonCode[]) {
+  return Type.Object(
+    {
+      error: StringEnum([...new Set(codes.map((code) => REASONS[code].error))]),
+      reason_code: StringEnum(codes),
+      message: Type.String(),
+      field: Nullable(Type.String({ maxLength: 64 })),
+    },
+    { additionalProperties: false },
+  );
+}

@@ -1,0 +1,61 @@
+/** API key records. Only digests are stored; the secret is shown once, at creation. */
+import type { Kysely, Selectable } from 'kysely';
+import { recordChange } from './change-feed.js';
+import type { ApiKeysTable, Database } from './schema.js';
+
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type KeyStatus = 'active' | 'disabled' | 'revoked';
+
+/** One indexed lookup, whatever the number of keys: the digest column is unique. */
+export async function findKeyByDigests(
+  db: Kysely<Database>,
+  digests: readonly string[],
+  environment: string,
+): Promise<ApiKeyRow | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('digest', 'in', digests)
+    .where('environment', '=', environment)
+    .executeTakeFirst();
+}
+
+export async function findKeyById(db: Kysely<Database>, id: string): Promise<ApiKeyRow | undefined> {
+  return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listKeys(db: Kysely<Database>, organizationId?: string): Promise<ApiKeyRow[]> {
+  let query = db.selectFrom('api_keys').selectAll().orderBy('created_at_ms').orderBy('id');
+  if (organizationId !== undefined) query = query.where('organization_id', '=', organizationId);
+  return query.execute();
+}
+
+export async function insertKey(db: Kysely<Database>, row: ApiKeyRow): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('api_keys').values(row).execute();
+    await recordChange(trx, 'key', row.id);
+  });
+}
+
+export async function setKeyStatus(db: Kysely<Database>, id: string, status: KeyStatus): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('api_keys').select('status').where('id', '=', id).executeTakeFirst();
+    if (!current) return false;
+    // Revocation is permanent: a revoked key is never re-enabled or merely disabled.
+    if (current.status === 'revoked' && status !== 'revoked') throw new Error(`key ${id} is revoked (permanent)`);
+    await trx
+      .updateTable('api_keys')
+      .set((eb) => ({ status, state_version: eb('state_version', '+', 1) }))
+      .where('id', '=', id)
+      .execute();
+    await recordChange(trx, 'key', id);
+    return true;
+  });
+}
+
+/** Batched last-used timestamps, written off the request path. */
+export async function touchKeys(db: Kysely<Database>, lastUsed: ReadonlyMap<string, number>): Promise<void> {
+  for (const [id, at] of lastUsed) {
+    await db.updateTable('api_keys').set({ last_used_at_ms: at }).where('id', '=', id).execute();
+  }
+}

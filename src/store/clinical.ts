@@ -1,0 +1,91 @@
+/** Read queries over clinical data: encounters, patients, documents, transcripts and recordings. */
+import type { Kysely, Selectable } from 'kysely';
+import { SUPPORTED_DOCUMENT_TYPES } from '../contract/schemas.js';
+import type {
+  Database,
+  DocumentsTable,
+  EncountersTable,
+  PatientsTable,
+  RecordingsTable,
+  TranscriptsTable,
+} from './schema.js';
+
+export type EncounterRow = Selectable<EncountersTable>;
+export type PatientRow = Selectable<PatientsTable>;
+export type DocumentRow = Selectable<DocumentsTable>;
+export type TranscriptRow = Selectable<TranscriptsTable>;
+export type RecordingRow = Selectable<RecordingsTable>;
+
+export interface EncounterPageQuery {
+  organizationId: string;
+  limit: number;
+  offset: number;
+  order: 'asc' | 'desc';
+  startMs: number | null;
+  endMs: number | null;
+}
+
+export async function findEncounter(db: Kysely<Database>, id: string): Promise<EncounterRow | undefined> {
+  return db.selectFrom('encounters').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** One page of an organization's listable encounters (available, clinical), ordered by created_at then id. */
+export async function listEncounterPage(db: Kysely<Database>, query: EncounterPageQuery): Promise<EncounterRow[]> {
+  let select = db
+    .selectFrom('encounters')
+    .selectAll()
+    .where('organization_id', '=', query.organizationId)
+    .where('origin', '=', 'clinical')
+    .where('available', '=', 1);
+  if (query.startMs !== null) select = select.where('created_at_ms', '>=', query.startMs);
+  if (query.endMs !== null) select = select.where('created_at_ms', '<', query.endMs);
+  return select
+    .orderBy('created_at_ms', query.order)
+    .orderBy('id', query.order)
+    .limit(query.limit)
+    .offset(query.offset)
+    .execute();
+}
+
+export async function findPatients(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, PatientRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('patients')
+    .selectAll()
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** The supported, available documents of each encounter, oldest first. */
+export async function listedDocuments(
+  db: Kysely<Database>,
+  encounterIds: readonly string[],
+): Promise<Map<string, DocumentRow[]>> {
+  const byEncounter = new Map<string, DocumentRow[]>(encounterIds.map((id) => [id, []]));
+  if (encounterIds.length === 0) return byEncounter;
+  const rows = await db
+    .selectFrom('documents')
+    .selectAll()
+    .where('encounter_id', 'in', encounterIds)
+    .where('available', '=', 1)
+    .where('schema_type', 'in', [...SUPPORTED_DOCUMENT_TYPES])
+    .orderBy('encounter_id')
+    .orderBy('created_at_ms')
+    .orderBy('id')
+    .execute();
+  for (const row of rows) byEncounter.get(row.encounter_id)?.push(row);
+  return byEncounter;
+}
+
+export async function findDocument(db: Kysely<Database>, id: string): Promise<DocumentRow | undefined> {
+  return db.selectFrom('documents').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findTranscript(db: Kysely<Database>, documentId: string): Promise<TranscriptRow | undefined> {
+  return db.selectFrom('transcripts').selectAll().where('document_id', '=', documentId).executeTakeFirst();
+}
+
+export async function findRecording(db: Kysely<Database>, documentId: string): Promise<RecordingRow | undefined> {
+  return db.selectFrom('recordings').selectAll().where('document_id', '=', documentId).executeTakeFirst();
+}

@@ -1,0 +1,128 @@
+/** Table types for Kysely. Timestamps are epoch milliseconds; booleans are 0/1 so both dialects agree. */
+import type { Generated } from 'kysely';
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  allowlisted: number;
+  api_keys_enabled: number;
+  /** Requests per second for the whole organization; 0 = unlimited. */
+  rate_limit_per_second: number;
+  /** Comma-separated route ids enabled for the organization. */
+  enabled_routes: string;
+  /** Bumped on every change, so a cache never lets an older state overwrite a newer one. */
+  state_version: number;
+  created_at_ms: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  digest: string;
+  digest_key_version: number;
+  environment: string;
+  organization_id: string | null;
+  name: string;
+  /** Space-separated scopes. */
+  scopes: string;
+  status: string;
+  expires_at_ms: number | null;
+  created_at_ms: number;
+  last_used_at_ms: number | null;
+  /** Requests per second; null = the deployment default, 0 = unlimited. */
+  rate_limit_per_second: number | null;
+  display_prefix: string;
+  state_version: number;
+}
+
+export interface PatientsTable {
+  id: string;
+  organization_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  date_of_birth: string | null;
+}
+
+export interface EncountersTable {
+  id: string;
+  organization_id: string;
+  patient_id: string;
+  encounter_type: string;
+  status: string;
+  /** clinical, demo or training. */
+  origin: string;
+  available: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+  date_of_service_ms: number | null;
+}
+
+export interface DocumentsTable {
+  id: string;
+  encounter_id: string;
+  schema_type: string;
+  title: string | null;
+  status: string | null;
+  workflow_variant: string | null;
+  available: number;
+  audio_duration_seconds: number | null;
+  content_format: string | null;
+  content_text: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface TranscriptsTable {
+  document_id: string;
+  provider: string;
+  audio_duration_seconds: number | null;
+  finalized_at_ms: number | null;
+  /** JSON array of {speaker, start, end, text}. */
+  turns: string;
+}
+
+export interface RecordingsTable {
+  document_id: string;
+  object_key: string;
+  content_type: string;
+  byte_size: number;
+}
+
+/** Every change to a key or an organization, so each running instance can refresh its cache. */
+export interface ChangeFeedTable {
+  id: Generated<number>;
+  entity: 'key' | 'organization';
+  entity_id: string;
+  changed_at_ms: number;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at_ms: number;
+  event: string;
+  request_id: string;
+  key_id: string | null;
+  organization_id: string | null;
+  route_id: string | null;
+  method: string;
+  status: number;
+  reason_code: string | null;
+  /** JSON array of the resource ids the response carried. */
+  resource_ids: string;
+  client_ip: string | null;
+  user_agent: string | null;
+  latency_ms: number;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  api_keys: ApiKeysTable;
+  patients: PatientsTable;
+  encounters: EncountersTable;
+  documents: DocumentsTable;
+  transcripts: TranscriptsTable;
+  recordings: RecordingsTable;
+  change_feed: ChangeFeedTable;
+  audit_events: AuditEventsTable;
+}
