@@ -3,7 +3,17 @@
  * Key digests are HMAC-SHA256(secret, token); media URLs are signed with a key derived under a label of its own.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, constants, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface KeyringEntry {

@@ -62,7 +62,10 @@ export const EncounterList = Type.Object(
   { $id: 'EncounterList', additionalProperties: false },
 );
 
-export const EncounterDetail = Type.Object({ encounter: Encounter }, { $id: 'EncounterDetail', additionalProperties: false });
+export const EncounterDetail = Type.Object(
+  { encounter: Encounter },
+  { $id: 'EncounterDetail', additionalProperties: false },
+);
 
 export const NoteDocument = Type.Object(
   {

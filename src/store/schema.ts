@@ -115,6 +115,11 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+export interface AuditChainHeadTable {
+  id: number;
+  last_hash: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   api_keys: ApiKeysTable;
@@ -125,4 +130,5 @@ export interface Database {
   recordings: RecordingsTable;
   change_feed: ChangeFeedTable;
   audit_events: AuditEventsTable;
+  audit_chain_head: AuditChainHeadTable;
 }

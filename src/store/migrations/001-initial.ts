@@ -131,6 +131,16 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('prev_hash', 'text', (col) => col.notNull())
     .addColumn('hash', 'text', (col) => col.notNull())
     .execute();
+  // One row holding the chain's last hash: writers lock it first, so batches from several instances chain in order.
+  await db.schema
+    .createTable('audit_chain_head')
+    .addColumn('id', 'integer', (col) => col.primaryKey())
+    .addColumn('last_hash', 'text', (col) => col.notNull())
+    .execute();
+  await db
+    .insertInto('audit_chain_head' as never)
+    .values({ id: 1, last_hash: '0'.repeat(64) } as never)
+    .execute();
   await db.schema
     .createIndex('audit_events_organization')
     .on('audit_events')

@@ -1,0 +1,79 @@
+/** buildApp: the Fastify instance, wired from already-built dependencies (main/server.ts builds those). */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { AuditSink } from './audit/events.js';
+import { registerNotFound } from './http/not-found.js';
+import { registerPublicRoutes } from './http/public-routes.js';
+import { escapeUndecodablePath } from './http/raw-url.js';
+import { requestIdFor } from './http/request-id.js';
+import { decorateRequestState } from './http/request-state.js';
+import { sendError, toPublicError } from './http/send-error.js';
+import { registerServiceRoutes } from './http/service-routes.js';
+import type { PipelineDeps } from './pipeline.js';
+import type { Store } from './store/db.js';
+
+export interface AppDeps extends PipelineDeps {
+  store: Store;
+  audit: AuditSink;
+  logger: FastifyBaseLogger;
+  /** Registers extra routes (the media path of file storage) on the instance. */
+  extraRoutes?: (app: FastifyInstance) => void;
+}
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Requests are logged once, by the onResponse hook below, with fields chosen not to carry secrets or PHI.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIdFor,
+    rewriteUrl: (request) => escapeUndecodablePath(request.url ?? '/'),
+    // In-flight keep-alive requests are served during a graceful shutdown instead of getting a bare 503.
+    return503OnClosing: false,
+    routerOptions: {
+      // Ids of any length must reach the resource checks (and get a 404), not be refused by the router.
+      maxParamLength: 65_536,
+      // The public routes parse the raw query string themselves (repeated and blank keys matter).
+      querystringParser: () => ({}),
+    },
+  });
+
+  // GET bodies are ignored: accept any content type and never buffer or parse a body.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    payload.resume();
+    done(null, undefined);
+  });
+
+  decorateRequestState(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.headers(SECURITY_HEADERS);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.publicRoute?.id ?? request.routeOptions.url ?? null,
+        status: reply.statusCode,
+        reason_code: request.reasonCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request completed',
+    );
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    return sendError(reply, toPublicError(error, request.log));
+  });
+
+  registerNotFound(app);
+  registerServiceRoutes(app, deps.store, deps.keyring);
+  registerPublicRoutes(app, deps, deps.audit);
+  deps.extraRoutes?.(app);
+  return app;
+}

@@ -1,0 +1,27 @@
+/** Unauthenticated service routes: liveness, readiness and the OpenAPI artifact. */
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { KeyringSource } from '../access/keyring-source.js';
+import { buildOpenApiDocument } from '../contract/openapi.js';
+import type { Store } from '../store/db.js';
+
+export function registerServiceRoutes(app: FastifyInstance, store: Store, keyring: KeyringSource): void {
+  const openapi = JSON.stringify(buildOpenApiDocument());
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const database = await sql`select 1 as ok`
+      .execute(store.db)
+      .then(() => true)
+      .catch(() => false);
+    const digestKeyring = keyring.ready();
+    const ready = database && digestKeyring;
+    if (!ready) reply.code(503).header('retry-after', '1');
+    return { status: ready ? 'ready' : 'unavailable', checks: { database, digest_keyring: digestKeyring } };
+  });
+
+  app.get('/openapi/v1/openapi.json', async (_request, reply) =>
+    reply.type('application/json; charset=utf-8').send(openapi),
+  );
+}
