@@ -74,12 +74,12 @@ export async function handlePublicRequest(
   const now = deps.now();
   const key = await usableKey(deps.directory, token, keyring, now); // 7. lookup, revoked, disabled, expired
   trace.keyId = key.id;
+  deps.directory.markUsed(key.id, now);
   const keyOrg = await keyOrganization(deps.directory, key); // 8. organization's API-key switch
   trace.organizationId = keyOrg?.id ?? null;
   trace.rateLimit = await deps.rateLimiter.consume(bucketsFor(key, keyOrg, deps.config), now); // 9. rate limit
   refuseWhenLimited(trace.rateLimit);
   const organization = authorizeRoute(route, key, keyOrg); // 10. org scope, allowlist, route, scopes
-  deps.directory.markUsed(key.id, now);
   const query = parseRouteQuery(route, request.rawQuery); // 11. query
   const result = await RESOURCES[route.id]({
     // 12. resources

@@ -9,6 +9,7 @@ import { MEDIA_PATH } from '../contract/routes.js';
 import type { FileObjectReader, FileStorage } from '../media/file-storage.js';
 import { verifyMediaUrl } from '../media/signed-urls.js';
 import { StorageUnavailableError } from '../media/storage.js';
+import { rawQueryOf } from './raw-url.js';
 
 export interface MediaRouteOptions {
   storage: Pick<FileStorage, 'openRead'>;
@@ -18,14 +19,12 @@ export interface MediaRouteOptions {
   now?: () => number;
 }
 
-export type RangeResult =
-  | { kind: 'full' }
-  | { kind: 'partial'; start: number; end: number }
-  | { kind: 'unsatisfiable' };
+export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; end: number };
 
 /**
- * One `bytes=` range against an object of `size` bytes (RFC 9110 section 14). Several ranges, another unit or a
- * malformed value are ignored (the whole object is served), which the RFC allows and keeps this simple.
+ * One `bytes=` range against an object of `size` bytes (RFC 9110 section 14). Several ranges, another unit, a
+ * malformed or an unsatisfiable value are ignored and the whole object is served, which the RFC allows: a 416
+ * would be the one non-2xx answer without a reason code of the contract.
  */
 export function parseRange(header: string | undefined, size: number): RangeResult {
   if (header === undefined) return { kind: 'full' };
@@ -34,12 +33,12 @@ export function parseRange(header: string | undefined, size: number): RangeResul
   const [, first, last, suffix] = match;
   if (suffix !== undefined) {
     const length = Number(suffix);
-    if (length === 0 || size === 0) return { kind: 'unsatisfiable' };
+    if (length === 0 || size === 0) return { kind: 'full' };
     return { kind: 'partial', start: Math.max(0, size - length), end: size - 1 };
   }
   const start = Number(first);
   if (last !== undefined && last !== '' && Number(last) < start) return { kind: 'full' };
-  if (start >= size) return { kind: 'unsatisfiable' };
+  if (start >= size) return { kind: 'full' };
   const end = last === undefined || last === '' ? size - 1 : Math.min(Number(last), size - 1);
   return { kind: 'partial', start, end };
 }
@@ -63,15 +62,13 @@ export function registerMediaRoute(app: FastifyInstance, options: MediaRouteOpti
   async function handler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     // A wildcard, not `:token`, so long keys are not cut off by the router's maxParamLength (100).
     const token = (request.params as { '*'?: string })['*'];
-    const objectKey = verifyMediaUrl(options.keyring(), token, request.query, now());
+    // From the raw URL: the app turns Fastify's query parsing off, and repeated keys must stay visible.
+    const query = new URLSearchParams(rawQueryOf(request.url));
+    const objectKey = verifyMediaUrl(options.keyring(), token, query, now());
     if (objectKey === null) throw new PublicError('media_url_invalid');
     const reader = await openObject(options, objectKey);
     const range = parseRange(request.headers.range, reader.size);
     reply.header('cache-control', 'no-store').header('accept-ranges', 'bytes');
-    if (range.kind === 'unsatisfiable') {
-      await reader.close();
-      return reply.code(416).header('content-range', `bytes */${reader.size}`).send();
-    }
     reply.header('content-type', reader.contentType);
     if (range.kind === 'partial') {
       reply

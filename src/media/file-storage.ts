@@ -3,7 +3,7 @@
  * URLs (CONTRACT.md section 6.5). Each object `a/b.wav` has a sidecar `a/b.wav.meta.json` holding its content type.
  */
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, copyFile, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, type FileHandle, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type Keyring, newestEntry } from '../access/digest-keyring.js';

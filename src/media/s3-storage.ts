@@ -3,7 +3,13 @@
  * URLs (CONTRACT.md section 6.5). Endpoint, region and credentials come from the standard AWS variables.
  */
 import { createReadStream } from 'node:fs';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { assertObjectKey } from './object-key.js';
 import { sourceFileSize } from './source-file.js';

@@ -6,7 +6,7 @@
  * still in the keyring, so a rotation does not break URLs already handed out.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type Keyring, type KeyringEntry, entryByVersion, mediaSigningKey } from '../access/digest-keyring.js';
+import { entryByVersion, type Keyring, type KeyringEntry, mediaSigningKey } from '../access/digest-keyring.js';
 import { MEDIA_PATH } from '../contract/routes.js';
 import { isValidObjectKey, MAX_OBJECT_KEY_BYTES } from './object-key.js';
 
@@ -67,7 +67,12 @@ export function decodeObjectToken(token: unknown): string | null {
  * The object key a media URL grants, or null when any piece is missing, malformed, unknown, expired or tampered.
  * Never throws on its inputs.
  */
-export function verifyMediaUrl(keyring: Keyring, token: unknown, query: unknown, nowMs: number = Date.now()): string | null {
+export function verifyMediaUrl(
+  keyring: Keyring,
+  token: unknown,
+  query: unknown,
+  nowMs: number = Date.now(),
+): string | null {
   try {
     const objectKey = decodeObjectToken(token);
     const version = single(query, 'v');
