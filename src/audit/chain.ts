@@ -39,7 +39,9 @@ export function canonicalAuditJson(fields: AuditFields): string {
 
 /** `sha256(prevHash + "\n" + canonical JSON of the fields)`, lowercase hex. */
 export function auditHash(prevHash: string, fields: AuditFields): string {
-  return createHash('sha256').update(`${prevHash}\n${canonicalAuditJson(fields)}`, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(`${prevHash}\n${canonicalAuditJson(fields)}`, 'utf8')
+    .digest('hex');
 }
 
 export type ChainRow = AuditFields & { id: number; prev_hash: string; hash: string };
