@@ -1,7 +1,9 @@
 /** buildApp: the Fastify instance, wired from already-built dependencies (main/server.ts builds those). */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AuditSink } from './audit/events.js';
-import { registerNotFound } from './http/not-found.js';
+import { PublicError } from './contract/errors.js';
+import { clientErrorHandler } from './http/client-error.js';
+import { isUnmatchedBodyError, registerNotFound, sendUnmatched } from './http/not-found.js';
 import { registerPublicRoutes } from './http/public-routes.js';
 import { escapeUndecodablePath } from './http/raw-url.js';
 import { requestIdFor } from './http/request-id.js';
@@ -34,6 +36,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     rewriteUrl: (request) => escapeUndecodablePath(request.url ?? '/'),
     // In-flight keep-alive requests are served during a graceful shutdown instead of getting a bare 503.
     return503OnClosing: false,
+    clientErrorHandler,
+    // A request target the router cannot take (`*`, absolute-form, an undecodable path) matches no route: the
+    // contract's 404 with the usual headers, not Fastify's own 400 body echoing the URL.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id).headers(SECURITY_HEADERS);
+      if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        return sendError(reply, new PublicError('route_not_found'));
+      }
+      return sendError(reply, toPublicError(error, request.log));
+    },
     routerOptions: {
       // Ids of any length must reach the resource checks (and get a 404), not be refused by the router.
       maxParamLength: 65_536,
@@ -68,6 +80,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler((error, request, reply) => {
+    if (isUnmatchedBodyError(error)) return sendUnmatched(request, reply);
     return sendError(reply, toPublicError(error, request.log));
   });
 

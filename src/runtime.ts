@@ -1,17 +1,19 @@
 /** Builds every dependency of the server from the configuration, and tears them down in order. */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { type AccessDirectory, createAccessDirectory } from './access/access-directory.js';
+import { type AccessDirectory, createAccessDirectory, storeChangeSignal } from './access/access-directory.js';
 import { createKeyringSource, ensureKeyringFile, type KeyringSource } from './access/keyring-source.js';
 import { buildApp } from './app.js';
 import { type AuditLedger, createAuditLedger } from './audit/ledger.js';
 import type { Config } from './config.js';
+import { closeGracefully } from './http/graceful-close.js';
 import { registerMediaRoute } from './http/media-route.js';
-import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
+import { openRateLimiter } from './limits/open-rate-limiter.js';
+import type { RateLimiter } from './limits/rate-limiter.js';
 import { isFileStorage } from './media/file-storage.js';
 import { openAudioStorage } from './media/open-storage.js';
 import type { AudioStorage } from './media/storage.js';
-import { openStore, type Store } from './store/db.js';
+import { openStore, SERVER_SQLITE_BUSY_MS, type Store } from './store/db.js';
 import { migrate } from './store/migrate.js';
 
 export interface Runtime {
@@ -43,13 +45,19 @@ export function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogge
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config);
   ensureKeyringFile(config);
-  const store = openStore(config.databaseUrl, { timeoutMs: config.datastoreTimeoutMs });
+  const store = openStore(config.databaseUrl, {
+    timeoutMs: config.datastoreTimeoutMs,
+    busyTimeoutMs: SERVER_SQLITE_BUSY_MS,
+  });
   await migrate(store);
   const keyring = createKeyringSource(config);
-  const directory = createAccessDirectory(store.db, { environment: config.keyEnvironment });
+  const directory = createAccessDirectory(store.db, {
+    environment: config.keyEnvironment,
+    changeSignal: storeChangeSignal(store),
+  });
   await directory.start();
   const storage = openAudioStorage(config, () => keyring.get());
-  const rateLimiter = options.rateLimiter ?? createMemoryRateLimiter();
+  const rateLimiter = options.rateLimiter ?? (await openRateLimiter(config, logger));
   const audit = createAuditLedger(store, { logger });
   const app = buildApp({
     config,
@@ -76,7 +84,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     storage,
     rateLimiter,
     async close() {
-      await app.close();
+      await closeGracefully(app);
       await audit.close();
       await directory.stop();
       await rateLimiter.close();

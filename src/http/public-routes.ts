@@ -1,14 +1,22 @@
 /** The five public routes: each hands the raw request to the pipeline and records the outcome. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuditSink } from '../audit/events.js';
+import { type AuditSink, CLIENT_CLOSED_REQUEST } from '../audit/events.js';
 import { PUBLIC_ROUTES } from '../contract/routes.js';
 import { rateLimitHeaders } from '../limits/rate-limiter.js';
 import { emptyTrace, handlePublicRequest, type PipelineDeps } from '../pipeline.js';
 import { rawHeaderValues, rawQueryOf } from './raw-url.js';
 import './request-state.js';
 
+/** Requests already audited, and when each public request started (for the latency of an aborted one). */
+const audited = new WeakSet<FastifyRequest>();
+const startedAt = new WeakMap<FastifyRequest, number>();
+
+/** Exactly one `request` record per public request (plus one per audio URL issued), whichever hook comes first. */
 function auditEvents(request: FastifyRequest, statusCode: number, latencyMs: number, audit: AuditSink) {
+  if (audited.has(request)) return;
+  audited.add(request);
   const trace = request.trace!;
+  const completed = statusCode < 400;
   const base = {
     atMs: Date.now(),
     requestId: request.id,
@@ -22,8 +30,8 @@ function auditEvents(request: FastifyRequest, statusCode: number, latencyMs: num
     userAgent: request.headers['user-agent'] ?? null,
     latencyMs,
   };
-  audit.record({ ...base, event: 'request', resourceIds: statusCode < 400 ? trace.resourceIds : [] });
-  if (trace.audioUrlIssuedFor !== null && statusCode < 400) {
+  audit.record({ ...base, event: 'request', resourceIds: completed ? trace.resourceIds : [] });
+  if (trace.audioUrlIssuedFor !== null && completed) {
     audit.record({ ...base, event: 'audio_url_issued', resourceIds: trace.resourceIds });
   }
 }
@@ -37,11 +45,19 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
   app.addHook('onResponse', async (request, reply) => {
     if (request.publicRoute && request.trace) auditEvents(request, reply.statusCode, reply.elapsedTime, audit);
   });
+  // A client that leaves before the response is complete gets no onResponse: it is still one request to audit.
+  app.addHook('onRequestAbort', async (request) => {
+    if (request.publicRoute && request.trace) {
+      const latencyMs = performance.now() - (startedAt.get(request) ?? performance.now());
+      auditEvents(request, CLIENT_CLOSED_REQUEST, latencyMs, audit);
+    }
+  });
 
   for (const route of PUBLIC_ROUTES) {
     app.get(route.path, { schema: { response: { 200: route.response } } }, async (request) => {
       request.publicRoute = route;
       request.trace = emptyTrace();
+      startedAt.set(request, performance.now());
       return handlePublicRequest(
         deps,
         route,

@@ -1,6 +1,7 @@
 /** Every error leaves through here: the registry's body plus the headers the contract requires. */
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { PublicError } from '../contract/errors.js';
+import { loggableError } from '../error-log.js';
 import { isDatastoreFault } from '../store/db.js';
 import './request-state.js';
 
@@ -11,7 +12,7 @@ export function toPublicError(error: unknown, log: FastifyBaseLogger): PublicErr
     log.warn({ code: (error as { code?: unknown }).code }, 'datastore unavailable');
     return new PublicError('datastore_unavailable');
   }
-  log.error({ err: error }, 'unexpected error');
+  log.error({ error: loggableError(error) }, 'unexpected error');
   return new PublicError('internal_error');
 }
 

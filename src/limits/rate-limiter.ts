@@ -1,6 +1,7 @@
 /**
  * Token-bucket rate limits per key and per organization (CONTRACT.md section 7). The in-memory limiter serves one
- * instance; a shared store (Redis) implements the same interface when several instances share the limits.
+ * instance; the Redis limiter (redis-rate-limiter.ts) implements the same interface, with the same arithmetic, when
+ * several instances share the limits.
  */
 
 export interface BucketSpec {
@@ -31,7 +32,7 @@ export interface RateLimiter {
   close(): Promise<void>;
 }
 
-interface Bucket {
+export interface Bucket {
   tokens: number;
   updatedMs: number;
 }
@@ -47,32 +48,49 @@ export function bucketState(spec: BucketSpec, tokens: number): BucketState {
   return {
     spec,
     remaining: Math.max(0, Math.floor(tokens)),
-    resetSeconds: Math.ceil((spec.burst - tokens) / spec.ratePerSecond),
+    resetSeconds: Math.max(0, Math.ceil((spec.burst - tokens) / spec.ratePerSecond)),
   };
+}
+
+/** The request is allowed only when every bucket holds a whole token. */
+export function allAllowed(refilledTokens: readonly number[]): boolean {
+  return refilledTokens.every((tokens) => tokens >= 1);
+}
+
+/**
+ * The decision from the buckets' token counts after the request was (or was not) charged. Shared by every limiter
+ * so the headers and Retry-After never depend on where the buckets live.
+ */
+export function decision(specs: readonly BucketSpec[], allowed: boolean, tokensAfter: readonly number[]): RateDecision {
+  const retryAfterSeconds = allowed
+    ? 0
+    : Math.max(1, ...specs.map((spec, index) => Math.ceil((1 - tokensAfter[index]!) / spec.ratePerSecond)));
+  return { allowed, retryAfterSeconds, buckets: specs.map((spec, index) => bucketState(spec, tokensAfter[index]!)) };
+}
+
+export function bucketName(spec: Pick<BucketSpec, 'policy' | 'id'>): string {
+  return `${spec.policy}:${spec.id}`;
 }
 
 export function createMemoryRateLimiter(maxBuckets = 100_000): RateLimiter {
   const buckets = new Map<string, Bucket>();
   return {
     async consume(specs, nowMs) {
-      const refilled = specs.map((spec) => refill(buckets.get(`${spec.policy}:${spec.id}`), spec, nowMs));
-      const allowed = refilled.every((bucket) => bucket.tokens >= 1);
+      const refilled = specs.map((spec) => refill(buckets.get(bucketName(spec)), spec, nowMs));
+      const allowed = allAllowed(refilled.map((bucket) => bucket.tokens));
       specs.forEach((spec, index) => {
         const bucket = refilled[index]!;
         if (allowed) bucket.tokens -= 1;
-        const name = `${spec.policy}:${spec.id}`;
+        const name = bucketName(spec);
         buckets.delete(name); // re-insert to keep Map order as recency for the eviction below
         buckets.set(name, bucket);
       });
       while (buckets.size > maxBuckets) buckets.delete(buckets.keys().next().value!);
-      const retryAfterSeconds = allowed
-        ? 0
-        : Math.max(1, ...specs.map((spec, index) => Math.ceil((1 - refilled[index]!.tokens) / spec.ratePerSecond)));
-      return {
+      return decision(
+        specs,
         allowed,
-        retryAfterSeconds,
-        buckets: specs.map((spec, index) => bucketState(spec, refilled[index]!.tokens)),
-      };
+        refilled.map((bucket) => bucket.tokens),
+      );
     },
     async close() {},
   };
