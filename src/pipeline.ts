@@ -5,7 +5,13 @@
  */
 import type { Kysely } from 'kysely';
 import type { AccessDirectory } from './access/access-directory.js';
-import { checkDeploymentSwitch, checkTokenFormat, keyOrganization, usableKey } from './access/authenticate.js';
+import {
+  checkDeploymentSwitch,
+  checkKeyState,
+  checkTokenFormat,
+  keyOrganization,
+  knownKey,
+} from './access/authenticate.js';
 import { authorizeRoute } from './access/authorize.js';
 import { bearerToken } from './access/bearer.js';
 import type { KeyringSource } from './access/keyring-source.js';
@@ -72,8 +78,9 @@ export async function handlePublicRequest(
   checkTokenFormat(token, deps.config); // 4–5. test prefix, then format and checksum
   const keyring = deps.keyring.get(); // 6. digest keyring
   const now = deps.now();
-  const key = await usableKey(deps.directory, token, keyring, now); // 7. lookup, revoked, disabled, expired
-  trace.keyId = key.id;
+  const key = await knownKey(deps.directory, token, keyring); // 7. lookup,
+  trace.keyId = key.id; // (the audit names the key even when its state refuses it)
+  checkKeyState(key, now); // then revoked, disabled, expired
   deps.directory.markUsed(key.id, now);
   const keyOrg = await keyOrganization(deps.directory, key); // 8. organization's API-key switch
   trace.organizationId = keyOrg?.id ?? null;

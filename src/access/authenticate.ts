@@ -19,19 +19,18 @@ export function checkTokenFormat(token: string, config: Pick<Config, 'environmen
   if (!parseKey(token)) throw new PublicError('malformed_token');
 }
 
-/** Step 7: lookup, then revoked, disabled and expired in that order. */
-export async function usableKey(
-  directory: AccessDirectory,
-  token: string,
-  keyring: Keyring,
-  nowMs: number,
-): Promise<KeyState> {
+/** Step 7, first half: the lookup. */
+export async function knownKey(directory: AccessDirectory, token: string, keyring: Keyring): Promise<KeyState> {
   const key = await directory.findKey(token, keyring);
   if (!key) throw new PublicError('invalid_key');
+  return key;
+}
+
+/** Step 7, second half: revoked, disabled and expired, in that order. */
+export function checkKeyState(key: KeyState, nowMs: number): void {
   if (key.status === 'revoked') throw new PublicError('revoked_key');
   if (key.status !== 'active') throw new PublicError('disabled_key');
   if (key.expiresAtMs !== null && key.expiresAtMs <= nowMs) throw new PublicError('expired_key');
-  return key;
 }
 
 /** Step 8: the key's organization, which must not have API keys switched off. Null for keys without one. */

@@ -1,6 +1,7 @@
 /** The five public routes: each hands the raw request to the pipeline and records the outcome. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type AuditSink, CLIENT_CLOSED_REQUEST } from '../audit/events.js';
+import { PublicError } from '../contract/errors.js';
 import { PUBLIC_ROUTES } from '../contract/routes.js';
 import { rateLimitHeaders } from '../limits/rate-limiter.js';
 import { emptyTrace, handlePublicRequest, type PipelineDeps } from '../pipeline.js';
@@ -55,6 +56,9 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
 
   for (const route of PUBLIC_ROUTES) {
     app.get(route.path, { schema: { response: { 200: route.response } } }, async (request) => {
+      const params = request.params as Record<string, string>;
+      // The router lets a trailing `/` match an empty last id; like `//`, that path names no route (step 1).
+      if (Object.values(params).includes('')) throw new PublicError('route_not_found');
       request.publicRoute = route;
       request.trace = emptyTrace();
       startedAt.set(request, performance.now());
@@ -64,7 +68,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
         {
           authorization: rawHeaderValues(request.raw.rawHeaders, 'authorization'),
           rawQuery: rawQueryOf(request.url),
-          params: request.params as Record<string, string>,
+          params,
         },
         request.trace,
       );

@@ -3,8 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** The request id is echoed and logged, so one that carries an API key (pasted by mistake) is replaced. */
+const API_KEY_LIKE = /ch_sk_/i;
 
 export function requestIdFor(request: IncomingMessage): string {
   const incoming = request.headers['x-request-id'];
-  return typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  return typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) && !API_KEY_LIKE.test(incoming)
+    ? incoming
+    : randomUUID();
 }

@@ -214,6 +214,18 @@ describe('one record per public request', () => {
     });
   });
 
+  it('a known key refused for its state is named: revoked, disabled, expired', async () => {
+    for (const [name, reason] of [
+      ['revoked', 'revoked_key'],
+      ['disabled', 'disabled_key'],
+      ['expired', 'expired_key'],
+    ] as const) {
+      const key = h.fixture.keys[name];
+      const refused = await audited('/external/v1/encounters/enc_a1', bearer(key.secret));
+      expectRequestRow(refused, { key_id: key.id, organization_id: null, status: 401, reason_code: reason });
+    }
+  });
+
   it('rate-limited requests are recorded', async () => {
     const key = await addKey(h.runtime, h.config, { organizationId: 'org_alpha', rateLimitPerSecond: 1 });
     await h.get('/external/v1/encounters?limit=1', bearer(key.secret));

@@ -23,7 +23,10 @@ export interface Fixture {
     | 'notAllowlisted'
     | 'listOnly'
     | 'orgKeysOff'
-    | 'beta',
+    | 'beta'
+    | 'noDocuments'
+    | 'noRoutes'
+    | 'otherEnvironment',
     { id: string; secret: string }
   >;
   /** A tiny valid WAV file's bytes, stored for doc_amb. */
@@ -81,6 +84,8 @@ export async function loadFixture(runtime: Runtime, config: Config, dir: string)
   await org('org_gamma', { allowlisted: 0 });
   await org('org_delta', { enabled_routes: 'list_encounters' });
   await org('org_off', { api_keys_enabled: 0 });
+  // Allowlisted, API keys on, but no route enabled.
+  await org('org_none', { enabled_routes: '' });
 
   await db
     .insertInto('patients')
@@ -160,6 +165,10 @@ export async function loadFixture(runtime: Runtime, config: Config, dir: string)
       document('doc_hidden', 'enc_a1', 'document', '2026-05-25T14:15:00Z', { available: 0 }),
       document('doc_a2', 'enc_a2', 'document', '2026-06-01T10:00:00Z', { title: null, workflow_variant: null }),
       document('doc_b1', 'enc_b1', 'document', '2026-06-05T00:10:00Z'),
+      // Documents of encounters the API never serves (demo, training, unavailable).
+      document('doc_demo', 'enc_demo', 'ambient_transcript', '2026-06-02T00:05:00Z'),
+      document('doc_training', 'enc_training', 'document', '2026-06-03T00:05:00Z'),
+      document('doc_unavailable_enc', 'enc_unavailable', 'document', '2026-06-04T00:05:00Z'),
     ])
     .execute();
 
@@ -216,22 +225,8 @@ export async function loadFixture(runtime: Runtime, config: Config, dir: string)
     ])
     .execute();
 
-  const keyring = loadKeyring(config);
-  const key = async (
-    organizationId: string | null,
-    scopes: readonly Scope[] = SCOPES,
-    expiresAtMs: number | null = null,
-  ) => {
-    const issued = await issueKey(db, keyring, {
-      environment: config.keyEnvironment,
-      organizationId,
-      scopes,
-      name: 'fixture',
-      expiresAtMs,
-      rateLimitPerSecond: null,
-    });
-    return { id: issued.row.id, secret: issued.secret };
-  };
+  const key = (organizationId: string | null, scopes: readonly Scope[] = SCOPES, expiresAtMs: number | null = null) =>
+    addKey(runtime, config, { organizationId, scopes, expiresAtMs });
   const keys: Fixture['keys'] = {
     full: await key('org_alpha'),
     noRecordings: await key('org_alpha', ['encounters:read', 'patients:read', 'documents:read']),
@@ -244,8 +239,45 @@ export async function loadFixture(runtime: Runtime, config: Config, dir: string)
     listOnly: await key('org_delta'),
     orgKeysOff: await key('org_off'),
     beta: await key('org_beta'),
+    noDocuments: await key('org_alpha', ['encounters:read', 'patients:read', 'recordings:read']),
+    noRoutes: await key('org_none'),
+    // A key issued for the other environment (live in a sandbox, test in production): never usable here.
+    otherEnvironment: await addKey(runtime, config, {
+      environment: config.keyEnvironment === 'test' ? 'live' : 'test',
+    }),
   };
   await setKeyStatus(db, keys.disabled.id, 'disabled');
   await setKeyStatus(db, keys.revoked.id, 'revoked');
   return { keys, audio };
+}
+
+export interface AddKeyOptions {
+  organizationId?: string | null;
+  scopes?: readonly Scope[];
+  expiresAtMs?: number | null;
+  /** Requests per second; null (default) = deployment default, 0 = unlimited. */
+  rateLimitPerSecond?: number | null;
+  status?: 'active' | 'disabled' | 'revoked';
+  /** Defaults to the deployment's own key environment. */
+  environment?: Config['keyEnvironment'];
+}
+
+/** Issues one more key, as the operator CLI would (for tests that need a key of their own). */
+export async function addKey(
+  runtime: Runtime,
+  config: Config,
+  options: AddKeyOptions = {},
+): Promise<{ id: string; secret: string }> {
+  const issued = await issueKey(runtime.store.db, loadKeyring(config), {
+    environment: options.environment ?? config.keyEnvironment,
+    organizationId: options.organizationId === undefined ? 'org_alpha' : options.organizationId,
+    scopes: options.scopes ?? SCOPES,
+    name: 'fixture',
+    expiresAtMs: options.expiresAtMs ?? null,
+    rateLimitPerSecond: options.rateLimitPerSecond ?? null,
+  });
+  if (options.status && options.status !== 'active') {
+    await setKeyStatus(runtime.store.db, issued.row.id, options.status);
+  }
+  return { id: issued.row.id, secret: issued.secret };
 }
