@@ -7,6 +7,11 @@ import type { Store } from '../store/db.js';
 
 export function registerServiceRoutes(app: FastifyInstance, store: Store, keyring: KeyringSource): void {
   const openapi = JSON.stringify(buildOpenApiDocument());
+  // A closing instance tells its load balancer to stop sending traffic while it drains.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -16,9 +21,13 @@ export function registerServiceRoutes(app: FastifyInstance, store: Store, keyrin
       .then(() => true)
       .catch(() => false);
     const digestKeyring = keyring.ready();
-    const ready = database && digestKeyring;
+    const ready = database && digestKeyring && !closing;
     if (!ready) reply.code(503).header('retry-after', '1');
-    return { status: ready ? 'ready' : 'unavailable', checks: { database, digest_keyring: digestKeyring } };
+    // Operators read which dependency failed; the public error body is for the partner routes.
+    return {
+      status: ready ? 'ready' : closing ? 'shutting_down' : 'unavailable',
+      checks: { database, digest_keyring: digestKeyring },
+    };
   });
 
   app.get('/openapi/v1/openapi.json', async (_request, reply) =>

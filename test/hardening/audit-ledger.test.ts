@@ -222,7 +222,13 @@ describe('one record per public request', () => {
     ] as const) {
       const key = h.fixture.keys[name];
       const refused = await audited('/external/v1/encounters/enc_a1', bearer(key.secret));
-      expectRequestRow(refused, { key_id: key.id, organization_id: null, status: 401, reason_code: reason });
+      expectRequestRow(refused, {
+        key_id: key.id,
+        organization_id: null,
+        status: 401,
+        reason_code: reason,
+        resource_ids: [],
+      });
     }
   });
 
