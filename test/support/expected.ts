@@ -3,6 +3,7 @@
  * like the contract: whole seconds with `Z`, milliseconds only where stored (enc_a2), documents oldest first and
  * only the supported, available ones.
  */
+import { expect } from 'vitest';
 
 const PATIENT_A1 = { patient_id: 'pat_a1', first_name: 'Avery', last_name: 'Quill', date_of_birth: '1970-01-01' };
 const PATIENT_A2 = { patient_id: 'pat_a2', first_name: null, last_name: null, date_of_birth: null };
@@ -221,3 +222,9 @@ export const TRANSCRIPT_TURNS = [
   { speaker: 'clinician', start: 0, end: 1.6, text: 'Good morning.' },
   { speaker: 'patient', start: 1.6, end: 3.2, text: 'Morning, doctor.' },
 ];
+
+/** What get_audio_url serves: a media URL on the configured public base, and its expiry. */
+export const ISSUED_AUDIO_URL = {
+  audio_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8080\/media\/v1\//),
+  expires_at: expect.any(String),
+};

@@ -15,21 +15,40 @@ export const ROUTES: readonly RouteId[] = [
   'get_audio_url',
 ];
 
+/** The document each route with a document id in its path serves by default (one of enc_a1's). */
+export const DEFAULT_DOCUMENT: Partial<Record<RouteId, string>> = {
+  get_document: 'doc_note',
+  get_transcript: 'doc_amb',
+  get_audio_url: 'doc_amb',
+};
+
 /** The path of `route` for the given ids (encoded as given: pass raw segments to test odd ids). */
 export function pathOf(route: RouteId, encounterId = 'enc_a1', documentId?: string): string {
   const encounter = `/external/v1/encounters/${encounterId}`;
+  const document = documentId ?? DEFAULT_DOCUMENT[route];
   switch (route) {
     case 'list_encounters':
       return '/external/v1/encounters';
     case 'get_encounter':
       return encounter;
     case 'get_document':
-      return `${encounter}/documents/${documentId ?? 'doc_note'}`;
+      return `${encounter}/documents/${document}`;
     case 'get_transcript':
-      return `${encounter}/documents/${documentId ?? 'doc_amb'}/transcript`;
+      return `${encounter}/documents/${document}/transcript`;
     case 'get_audio_url':
-      return `${encounter}/documents/${documentId ?? 'doc_amb'}/audio`;
+      return `${encounter}/documents/${document}/audio`;
   }
+}
+
+/** An encounter id and, optionally, a document id (the route's default document when left out). */
+export type Target = readonly [encounterId: string, documentId?: string];
+
+/**
+ * `pathOf` for each target, in order, each path once: get_encounter has no document id in its path, so targets that
+ * differ only in their document give it one path.
+ */
+export function pathsOf(route: RouteId, targets: readonly Target[]): string[] {
+  return [...new Set(targets.map(([encounterId, documentId]) => pathOf(route, encounterId, documentId)))];
 }
 
 /** A URL of `route` that answers 200 for the `full` key. */

@@ -2,13 +2,14 @@
  * GET …/documents/{document_id}/audio → 200 `{"audio_url", "expires_at"}` (CONTRACT.md 6.4), and the signed media
  * URL it hands out (6.5): the exact bytes with the stored Content-Type, Range support, nothing else, until expiry.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newestEntry } from '../../../src/access/digest-keyring.js';
 import { loadKeyring } from '../../../src/access/keyring-source.js';
 import { signMediaUrl } from '../../../src/media/signed-urls.js';
 import { expectCommonHeaders, expectError, expectOk } from '../../support/expect-error.js';
-import { type Harness, startHarness } from '../../support/harness.js';
+import type { Harness } from '../../support/harness.js';
 import { auth, localPart, pathOf, send } from '../../support/requests.js';
+import { useHarness } from '../../support/use-harness.js';
 
 const URL = pathOf('get_audio_url', 'enc_a1', 'doc_amb');
 const MEDIA_URL = /^http:\/\/127\.0\.0\.1:8080\/media\/v1\/[A-Za-z0-9_-]+\?v=1&exp=(\d+)&sig=[A-Za-z0-9_-]+$/;
@@ -33,11 +34,7 @@ async function issue(h: Harness): Promise<AudioUrl> {
 }
 
 describe('get_audio_url → 200', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h?.close());
+  const h = useHarness();
 
   it('a signed URL on the configured public base, valid for 900 seconds by default', async () => {
     expect(h.config.audioUrlTtlSeconds).toBe(900);
@@ -148,11 +145,7 @@ describe('get_audio_url → 200', () => {
 });
 
 describe('get_audio_url → 200 with CHARTHERO_AUDIO_URL_TTL_SECONDS=60', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ env: { CHARTHERO_AUDIO_URL_TTL_SECONDS: '60' } });
-  });
-  afterAll(() => h?.close());
+  const h = useHarness({ env: { CHARTHERO_AUDIO_URL_TTL_SECONDS: '60' } });
 
   it('expires_at ≈ now + 60 seconds', async () => {
     expect(h.config.audioUrlTtlSeconds).toBe(60);

@@ -2,18 +2,14 @@
  * GET /external/v1/encounters/{encounter_id}/documents/{document_id} → 200 `{"document": …}` (CONTRACT.md 6.2):
  * content for `document`, metadata only (no turns, no content) for `ambient_transcript`.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { expectOk } from '../../support/expect-error.js';
 import { DOCUMENTS } from '../../support/expected.js';
-import { type Harness, startHarness } from '../../support/harness.js';
 import { auth, type KeyName, pathOf, send } from '../../support/requests.js';
+import { useHarness } from '../../support/use-harness.js';
 
 describe('get_document → 200', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h?.close());
+  const h = useHarness();
 
   it.each([
     ['a document: markdown content and workflow_variant', 'enc_a1', 'doc_note', 'full'],

@@ -1,16 +1,12 @@
 /** GET /external/v1/encounters/{encounter_id} → 200 `{"encounter": Encounter}` (CONTRACT.md section 6.1). */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { expectOk } from '../../support/expect-error.js';
 import { ENCOUNTERS } from '../../support/expected.js';
-import { type Harness, startHarness } from '../../support/harness.js';
 import { auth, type KeyName, pathOf, send } from '../../support/requests.js';
+import { useHarness } from '../../support/use-harness.js';
 
 describe('get_encounter → 200', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h?.close());
+  const h = useHarness();
 
   it.each([
     ['enc_a1: only its supported, available documents, oldest first', 'enc_a1', 'full'],

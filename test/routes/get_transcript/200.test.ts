@@ -2,18 +2,14 @@
  * GET …/documents/{document_id}/transcript → 200 (CONTRACT.md 6.3): the finalized transcript of an ambient
  * transcript document, turns in time order.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { expectOk } from '../../support/expect-error.js';
 import { TRANSCRIPT_TURNS } from '../../support/expected.js';
-import { type Harness, startHarness } from '../../support/harness.js';
 import { auth, pathOf, send } from '../../support/requests.js';
+import { useHarness } from '../../support/use-harness.js';
 
 describe('get_transcript → 200', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h?.close());
+  const h = useHarness();
 
   it('the finalized transcript, turns sorted by time (stored out of order)', async () => {
     expectOk(await h.get(pathOf('get_transcript', 'enc_a1', 'doc_amb'), auth(h)), {

@@ -3,14 +3,13 @@
  * non-demo, non-training encounters, ordered by created_at then encounter_id in the requested direction, paged by
  * limit/offset, filtered by start_at (inclusive) and end_at (exclusive).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTE_IDS } from '../../../src/contract/routes.js';
-import { insertOrganization } from '../../../src/store/organizations.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOk } from '../../support/expect-error.js';
 import { ALPHA_ASC, ALPHA_DESC, ENCOUNTERS, type EncounterId, encounters } from '../../support/expected.js';
 import { addKey } from '../../support/fixture.js';
-import { type Harness, startHarness } from '../../support/harness.js';
+import { insertOpenOrganization } from '../../support/organizations.js';
 import { auth, bearer, type Headers, send } from '../../support/requests.js';
+import { useHarness } from '../../support/use-harness.js';
 
 const URL = '/external/v1/encounters';
 
@@ -35,13 +34,11 @@ function page(
 }
 
 describe('list_encounters → 200', () => {
-  let h: Harness;
+  const h = useHarness();
   let headers: Headers;
-  beforeAll(async () => {
-    h = await startHarness();
+  beforeAll(() => {
     headers = auth(h);
   });
-  afterAll(() => h?.close());
 
   const list = (query = '') => h.get(`${URL}${query}`, headers);
 
@@ -255,16 +252,7 @@ describe('list_encounters → 200', () => {
 
     beforeAll(async () => {
       const db = h.runtime.store.db;
-      await insertOrganization(db, {
-        id: 'org_bulk',
-        name: 'org_bulk',
-        allowlisted: 1,
-        api_keys_enabled: 1,
-        rate_limit_per_second: 0,
-        enabled_routes: ROUTE_IDS.join(','),
-        state_version: 1,
-        created_at_ms: Date.now(),
-      });
+      await insertOpenOrganization(db, 'org_bulk', 0);
       await db
         .insertInto('patients')
         .values({ id: 'pat_bulk', organization_id: 'org_bulk', first_name: null, last_name: null, date_of_birth: null })

@@ -2,23 +2,20 @@
  * GET /external/v1/encounters → 400 unsupported_filter (CONTRACT.md 2.1, step 11 of section 4): a query key the
  * route does not accept; `field` names the first such key in request order when it is safe to echo.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { expectError } from '../../support/expect-error.js';
-import { type Harness, startHarness } from '../../support/harness.js';
 import { auth, OK_URL } from '../../support/requests.js';
+import { itRefusesQueryKeys } from '../../support/route-suites/unsupported-query.js';
+import { useHarness } from '../../support/use-harness.js';
 
 const URL = OK_URL.list_encounters;
 const KEY_64 = 'k'.repeat(64);
 const KEY_65 = 'k'.repeat(65);
 
 describe('list_encounters → 400 unsupported_filter', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h?.close());
+  const h = useHarness();
 
-  it.each([
+  itRefusesQueryKeys(h, URL, [
     ['an unknown key', 'x=1', 'x'],
     ['an unknown key without "="', 'x', 'x'],
     ['an unknown key with an empty value', 'x=', 'x'],
@@ -38,9 +35,7 @@ describe('list_encounters → 400 unsupported_filter', () => {
     ['a key with a C1 control character', 'a%C2%85b=1', null],
     ['a key with a zero-width space (format character)', 'a%E2%80%8Bb=1', null],
     ['a key that is invalid UTF-8', 'a%FFb=1', null],
-  ])('%s (?%s) → field %j', async (_name, query, field) => {
-    expectError(await h.get(`${URL}?${query}`, auth(h)), { reason_code: 'unsupported_filter', field });
-  });
+  ]);
 
   describe('order of checks: unsupported keys come before every value check', () => {
     it.each([

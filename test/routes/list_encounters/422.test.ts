@@ -2,19 +2,15 @@
  * GET /external/v1/encounters → 422 (CONTRACT.md 2.1 and section 5): invalid_limit, invalid_offset, invalid_sort,
  * invalid_query, checked in that order whatever the order of the keys in the request.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectError } from '../../support/expect-error.js';
-import { type Harness, startHarness } from '../../support/harness.js';
 import { auth, OK_URL } from '../../support/requests.js';
+import { useHarness } from '../../support/use-harness.js';
 
 const URL = OK_URL.list_encounters;
 
 describe('list_encounters → 422', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h?.close());
+  const h = useHarness();
 
   const get = (query: string) => h.get(`${URL}?${query}`, auth(h));
 

@@ -3,97 +3,23 @@
  * datastore_unavailable when the database does not answer in time. Each carries Retry-After.
  */
 import { chmodSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectError, expectOk } from '../../support/expect-error.js';
-import { type Harness, startHarness } from '../../support/harness.js';
-import { removeKeyring, simulateDatastoreOutage } from '../../support/outage.js';
-import { auth, OK_URL, pathOf, send, sleep } from '../../support/requests.js';
+import { auth, OK_URL, sleep } from '../../support/requests.js';
+import { unavailableSuite } from '../../support/route-suites/unavailable.js';
+import { useHarness } from '../../support/use-harness.js';
 
 const ROUTE = 'list_encounters';
 const URL = OK_URL[ROUTE];
 
-describe('list_encounters → 503 digest_key_unavailable', () => {
-  let h: Harness;
-  let restoreKeyring: () => void;
-  beforeAll(async () => {
-    h = await startHarness();
-    // Before the first request, so the server has never loaded the keyring.
-    restoreKeyring = removeKeyring(h);
-  });
-  afterAll(() => h?.close());
-
-  it('a valid key cannot be verified without the keyring', async () => {
-    const response = await h.get(URL, auth(h));
-    expectError(response, { reason_code: 'digest_key_unavailable' });
-    expect(response.headers['retry-after']).toBe('1');
-  });
-
-  it.each([
-    ['a bad query', `${URL}?limit=0`],
-    ['an unknown resource', pathOf(ROUTE, 'enc_unknown', 'doc_unknown')],
-    ['a cross-organization resource', pathOf(ROUTE, 'enc_b1', 'doc_b1')],
-  ])('the keyring is checked before the key, the query and the resources (%s)', async (_name, url) => {
-    expectError(await h.get(url, auth(h, 'revoked')), { reason_code: 'digest_key_unavailable' });
-  });
-
-  it.each([
-    ['no Authorization header', {}, 'missing_bearer'],
-    ['a malformed token', { authorization: 'Bearer junk' }, 'malformed_token'],
-    ['a truncated key', { authorization: 'Bearer ch_sk_test_abc' }, 'malformed_token'],
-  ] as const)('checks that need no keyring still answer first: %s → %s', async (_name, headers, reason_code) => {
-    expectError(await h.get(URL, headers), { reason_code });
-  });
-
-  it('the method and route checks still answer first', async () => {
-    expectError(await send(h, 'POST', URL, auth(h)), { reason_code: 'method_not_allowed' });
-    expectError(await h.get(`${URL}/nope/nope`, auth(h)), { reason_code: 'route_not_found' });
-  });
-
-  it('recovers once the keyring file is back (it is re-read at most once a second)', async () => {
-    restoreKeyring();
-    await sleep(1100);
-    const response = await h.get(URL, auth(h));
-    expect(response.statusCode, response.body).toBe(200);
-    expectOk(response, JSON.parse(response.body));
-  });
-});
-
-describe('list_encounters → 503 datastore_unavailable', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h?.close());
-
-  it('a request whose queries fail or time out gets 503, and the API recovers with the database', async () => {
-    // Warm the key cache first: the outage then strikes at the resource queries.
-    expect((await h.get(URL, auth(h))).statusCode).toBe(200);
-    const restore = await simulateDatastoreOutage(h);
-    try {
-      const cached = await h.get(URL, auth(h));
-      expectError(cached, { reason_code: 'datastore_unavailable', rateLimitHeaders: true });
-      expect(cached.headers['retry-after']).toBe('1');
-      // A key never seen before needs the key lookup itself (step 7).
-      expectError(await h.get(URL, auth(h, 'beta')), { reason_code: 'datastore_unavailable', rateLimitHeaders: false });
-      // Steps before the lookup never touch the database.
-      expectError(await h.get(URL), { reason_code: 'missing_bearer' });
-      expectError(await h.get(URL, { authorization: 'Bearer junk' }), { reason_code: 'malformed_token' });
-    } finally {
-      await restore();
-    }
-    const response = await h.get(URL, auth(h));
-    expectOk(response, JSON.parse(response.body));
-  });
-});
+unavailableSuite(ROUTE);
 
 describe('list_encounters → 503 digest_key_unavailable for a keyring that does not load', () => {
   describe('at production, a keyring file readable by group or others is refused', () => {
-    let h: Harness;
-    beforeAll(async () => {
-      h = await startHarness({ env: { CHARTHERO_ENVIRONMENT: 'production' } });
+    const h = useHarness({ env: { CHARTHERO_ENVIRONMENT: 'production' } });
+    beforeAll(() => {
       chmodSync(h.config.digestKeysFile, 0o640);
     });
-    afterAll(() => h?.close());
 
     it('503 while the file is group-readable, served again after chmod 600', async () => {
       expectError(await h.get(URL, auth(h)), { reason_code: 'digest_key_unavailable' });
@@ -105,12 +31,10 @@ describe('list_encounters → 503 digest_key_unavailable for a keyring that does
   });
 
   describe('a keyring file that is not valid JSON', () => {
-    let h: Harness;
-    beforeAll(async () => {
-      h = await startHarness();
+    const h = useHarness();
+    beforeAll(() => {
       writeFileSync(h.config.digestKeysFile, '{"keys": [');
     });
-    afterAll(() => h?.close());
 
     it('503 digest_key_unavailable', async () => {
       expectError(await h.get(URL, auth(h)), { reason_code: 'digest_key_unavailable' });

@@ -2,10 +2,10 @@
  * A path that matches no route → 404 route_not_found (CONTRACT.md section 1), decided before authentication
  * (step 1 of section 4), for every method.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { expectError } from '../../support/expect-error.js';
-import { type Harness, startHarness } from '../../support/harness.js';
 import { auth, send } from '../../support/requests.js';
+import { useHarness } from '../../support/use-harness.js';
 
 const UNKNOWN_PATHS = [
   '/external/v1',
@@ -33,11 +33,7 @@ const UNKNOWN_PATHS = [
 ];
 
 describe('unmatched paths → 404 route_not_found', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h?.close());
+  const h = useHarness();
 
   it.each(UNKNOWN_PATHS)('GET %s without credentials', async (path) => {
     expectError(await h.get(path), { reason_code: 'route_not_found' });
