@@ -79,11 +79,12 @@ export async function handlePublicRequest(
   const keyring = deps.keyring.get(); // 6. digest keyring
   const now = deps.now();
   const key = await knownKey(deps.directory, token, keyring); // 7. lookup,
-  trace.keyId = key.id; // (the audit names the key even when its state refuses it)
+  // The audit names the key and its organization even when the key's state or the organization refuses it.
+  trace.keyId = key.id;
+  trace.organizationId = key.organizationId;
   checkKeyState(key, now); // then revoked, disabled, expired
   deps.directory.markUsed(key.id, now);
   const keyOrg = await keyOrganization(deps.directory, key); // 8. organization's API-key switch
-  trace.organizationId = keyOrg?.id ?? null;
   trace.rateLimit = await deps.rateLimiter.consume(bucketsFor(key, keyOrg, deps.config), now); // 9. rate limit
   refuseWhenLimited(trace.rateLimit);
   const organization = authorizeRoute(route, key, keyOrg); // 10. org scope, allowlist, route, scopes

@@ -16,12 +16,13 @@ export function sendUnmatched(request: FastifyRequest, reply: FastifyReply) {
 }
 
 /**
- * Fastify's request-body errors (an invalid Content-Type, a bad Content-Length…). Every route is GET/HEAD, which
- * never read a body, so these only reach requests with a method no route serves: they get the step 1 answer.
+ * Fastify's request-body errors (an invalid Content-Type, a bad Content-Length, a body method such as QUERY sent
+ * without a Content-Type…). Every route is GET/HEAD, which never read a body, so these only reach requests with a
+ * method no route serves: they get the step 1 answer.
  */
 export function isUnmatchedBodyError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('FST_ERR_CTP_');
+  return typeof code === 'string' && (code.startsWith('FST_ERR_CTP_') || code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE');
 }
 
 export function registerNotFound(app: FastifyInstance): void {

@@ -214,7 +214,7 @@ describe('one record per public request', () => {
     });
   });
 
-  it('a known key refused for its state is named: revoked, disabled, expired', async () => {
+  it('a known key refused for its state is named with its organization: revoked, disabled, expired', async () => {
     for (const [name, reason] of [
       ['revoked', 'revoked_key'],
       ['disabled', 'disabled_key'],
@@ -224,7 +224,7 @@ describe('one record per public request', () => {
       const refused = await audited('/external/v1/encounters/enc_a1', bearer(key.secret));
       expectRequestRow(refused, {
         key_id: key.id,
-        organization_id: null,
+        organization_id: 'org_alpha',
         status: 401,
         reason_code: reason,
         resource_ids: [],
