@@ -1,0 +1,103 @@
+/**
+ * The server under test, in a process of its own (forked by bench/run.ts with an IPC channel):
+ *
+ * - `BENCH_MODE=api`: the real server, through `startServer` and `loadConfig(process.env)`, exactly as
+ *   `charthero serve` runs it (the parent passes CHARTHERO_* variables, PORT=0 and LOG_LEVEL=warn).
+ * - `BENCH_MODE=bare`: the ceiling. A bare Fastify instance (defaults, no logger, no hooks) whose routes return,
+ *   from memory, the same bodies the API returns, serialized with the same response schemas. Whatever the API
+ *   route achieves is compared with this: the framework's own limit for that body on this machine.
+ *
+ * Messages from the parent: `{type: 'bodies', bodies}` (bare: the bodies to serve, before it listens),
+ * `{type: 'verification', mode: 'real' | 'bypass'}` (api: see below), `{type: 'memory'}`, `{type: 'stop'}`.
+ * Answers: `{type: 'ready', url, pid}`, `{type: 'memory', usage}`, `{type: 'ack'}`.
+ */
+import Fastify from 'fastify';
+import type { KeyState } from '../src/access/key-state.js';
+import { loadConfig } from '../src/config.js';
+import { routeById } from '../src/contract/routes.js';
+import { type RunningServer, startServer } from '../src/server.js';
+import { BARE_PATHS, type ChildMessage, type ParentMessage } from './protocol.js';
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+function nextMessage<T extends ParentMessage['type']>(type: T): Promise<Extract<ParentMessage, { type: T }>> {
+  return new Promise((resolve) => {
+    const listener = (message: ParentMessage) => {
+      if (message.type !== type) return;
+      process.off('message', listener);
+      resolve(message as Extract<ParentMessage, { type: T }>);
+    };
+    process.on('message', listener);
+  });
+}
+
+async function startBare(): Promise<{ url: string; close(): Promise<void> }> {
+  const { bodies } = await nextMessage('bodies');
+  const app = Fastify();
+  const route = (path: string, schemaOf: Parameters<typeof routeById>[0], body: unknown) =>
+    app.get(path, { schema: { response: { 200: routeById(schemaOf).response } } }, async () => body);
+  route(BARE_PATHS.encounter, 'get_encounter', bodies.encounter);
+  route(BARE_PATHS.list, 'list_encounters', bodies.list);
+  route(BARE_PATHS.transcript, 'get_transcript', bodies.transcript);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { url, close: () => app.close() };
+}
+
+/**
+ * For the end-to-end cost of key verification: in `bypass` mode the directory's `findKey` answers a token it has
+ * already verified from a plain Map (no HMAC, no LRU), so the same server, route, key and data run with and
+ * without the digest-and-cache step, and the latency difference is that step's cost. (The directory object is the
+ * one the pipeline holds; the format and checksum check, the organization lookup and the rest stay as they are.)
+ */
+function installVerificationSwitch(server: RunningServer): (mode: 'real' | 'bypass') => void {
+  const directory = server.runtime.directory;
+  const realFindKey = directory.findKey.bind(directory);
+  const verified = new Map<string, KeyState | null>();
+  const bypass: typeof directory.findKey = async (token, keyring) => {
+    const known = verified.get(token);
+    if (known !== undefined) return known;
+    const state = await realFindKey(token, keyring);
+    verified.set(token, state);
+    return state;
+  };
+  return (mode) => {
+    verified.clear();
+    directory.findKey = mode === 'bypass' ? bypass : realFindKey;
+  };
+}
+
+async function main(): Promise<void> {
+  const mode = process.env.BENCH_MODE ?? 'api';
+  let close: () => Promise<void>;
+  let url: string;
+  let setVerification: ((mode: 'real' | 'bypass') => void) | undefined;
+  if (mode === 'bare') {
+    ({ url, close } = await startBare());
+  } else {
+    const server = await startServer(loadConfig(process.env));
+    url = server.url;
+    close = server.close;
+    setVerification = installVerificationSwitch(server);
+  }
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'memory') send({ type: 'memory', usage: process.memoryUsage() });
+    if (message.type === 'verification') {
+      setVerification?.(message.mode);
+      send({ type: 'ack' });
+    }
+    if (message.type === 'stop') {
+      void close().finally(() => process.exit(0));
+    }
+  });
+  // The parent going away (a crash, Ctrl-C) must not leave a server behind.
+  process.on('disconnect', () => {
+    void close().finally(() => process.exit(0));
+  });
+  send({ type: 'ready', url, pid: process.pid });
+}
+
+// Only ever a forked child of bench/run.ts: without an IPC channel there is nobody to serve.
+if (!process.send) throw new Error('bench/server-process.ts is started by bench/run.ts (npm run bench)');
+await main();
