@@ -5,11 +5,17 @@
  * (src/store/change-feed.ts) and overwrites cached entries with the state it reads back, never deleting them:
  * entries carry the row's state_version and an older version never replaces a newer one, so a slow refill that
  * read a key before it was revoked cannot resurrect it.
+ *
+ * The feed is polled every `pollIntervalMs` on every database (also across processes sharing one SQLite file). On
+ * PostgreSQL each change also NOTIFYs, and the directory reads the feed at once when woken: a wake-up signal only,
+ * never the data, so a lost notification costs at most one poll interval.
  */
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import { findKeyByDigests, findKeyById, touchKeys } from '../store/api-keys.js';
 import { changesSince, latestChangeId } from '../store/change-feed.js';
+import type { Store, Subscription } from '../store/db.js';
+import { CHANGE_FEED_CHANNEL } from '../store/migrations/001-initial.js';
 import { findOrganization } from '../store/organizations.js';
 import type { Database } from '../store/schema.js';
 import { type Keyring, keyDigest, newestEntry } from './digest-keyring.js';
@@ -21,6 +27,14 @@ export interface AccessDirectoryOptions {
   /** How often the change feed is read; revocations reach this instance within about this long. */
   pollIntervalMs?: number;
   lastUsedFlushMs?: number;
+  /** Wakes the directory up when the change feed has grown (see storeChangeSignal); the poller stays on. */
+  changeSignal?: (wake: () => void) => Subscription;
+}
+
+/** PostgreSQL's NOTIFY on every change-feed insert, as a change signal; undefined on SQLite. */
+export function storeChangeSignal(store: Store): AccessDirectoryOptions['changeSignal'] {
+  const listen = store.listen;
+  return listen && ((wake) => listen(CHANGE_FEED_CHANNEL, wake));
 }
 
 export interface AccessDirectory {
@@ -43,6 +57,9 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
   let pollTimer: NodeJS.Timeout | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
+  let pollAgain = false;
+  let signal: Subscription | undefined;
+  let stopped = false;
 
   const putKey = (state: KeyState) => {
     const current = keys.peek(state.id);
@@ -67,6 +84,23 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
     }
   }
 
+  /** One read of the feed at a time; a request arriving during a read gets one more read after it. */
+  function poll(): void {
+    if (stopped) return;
+    if (polling) {
+      pollAgain = true;
+      return;
+    }
+    pollAgain = false;
+    // A failing datastore is retried on the next tick.
+    polling = refresh()
+      .catch(() => {})
+      .finally(() => {
+        polling = undefined;
+        if (pollAgain) poll();
+      });
+  }
+
   async function flushLastUsed(): Promise<void> {
     if (lastUsed.size === 0) return;
     const batch = new Map(lastUsed);
@@ -82,8 +116,12 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
       if (cached) return cached;
       // A key verifies under the keyring version it was made with; rotation adds versions, never removes them.
       const digests = keyring.entries.map((entry) => keyDigest(entry, token));
-      const row = await findKeyByDigests(db, digests, options.environment);
+      const feedMark = lastChangeId;
+      let row = await findKeyByDigests(db, digests, options.environment);
       if (!row) return null;
+      // The feed moved on while this read was in flight: the row may predate a change the poller already applied
+      // (and the cache may have evicted that newer entry since), so read it again rather than cache old state.
+      if (lastChangeId !== feedMark) row = (await findKeyById(db, row.id)) ?? row;
       putKey(keyState(row));
       keyIdByToken.set(cacheKey, row.id);
       return keys.get(row.id) ?? null;
@@ -91,8 +129,10 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
     async findOrganization(id) {
       const cached = organizations.get(id);
       if (cached) return cached;
-      const row = await findOrganization(db, id);
+      const feedMark = lastChangeId;
+      let row = await findOrganization(db, id);
       if (!row) return null;
+      if (lastChangeId !== feedMark) row = (await findOrganization(db, id)) ?? row;
       putOrganization(organizationState(row));
       return organizations.get(id) ?? null;
     },
@@ -103,21 +143,17 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
     async start() {
       lastChangeId = await latestChangeId(db);
       const interval = options.pollIntervalMs ?? 200;
-      pollTimer = setInterval(() => {
-        // One poll at a time; a failing datastore is retried on the next tick.
-        polling ??= refresh()
-          .catch(() => {})
-          .finally(() => {
-            polling = undefined;
-          });
-      }, interval);
+      pollTimer = setInterval(poll, interval);
       pollTimer.unref();
+      signal = options.changeSignal?.(poll);
       flushTimer = setInterval(() => void flushLastUsed().catch(() => {}), options.lastUsedFlushMs ?? 5000);
       flushTimer.unref();
     },
     async stop() {
+      stopped = true;
       clearInterval(pollTimer);
       clearInterval(flushTimer);
+      await signal?.close();
       await polling;
       await flushLastUsed().catch(() => {});
     },

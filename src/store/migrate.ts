@@ -1,7 +1,14 @@
 /** Schema migrations for both dialects, with Kysely's migrator (idempotent; safe to run on every start). */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
-import type { Dialect, Store } from './db.js';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Dialect, SQLITE_STARTUP_WAIT_MS, type Store } from './db.js';
 import * as initial from './migrations/001-initial.js';
+
+/**
+ * How long a migration waits for another process's SQLite write lock. A server's own connection waits only briefly
+ * (SERVER_SQLITE_BUSY_MS, so requests never stall behind an import), but at startup, before serving, waiting for
+ * an import or another starting instance is right.
+ */
+const SQLITE_MIGRATION_WAIT_MS = SQLITE_STARTUP_WAIT_MS;
 
 function provider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -12,7 +19,21 @@ function provider(dialect: Dialect): MigrationProvider {
 
 export async function migrate(store: Store): Promise<string[]> {
   const migrator = new Migrator({ db: store.db, provider: provider(store.dialect) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+  let restoreBusyTimeout: number | undefined;
+  if (store.dialect === 'sqlite') {
+    const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(store.db);
+    restoreBusyTimeout = rows[0]?.timeout;
+    if (restoreBusyTimeout !== undefined && restoreBusyTimeout < SQLITE_MIGRATION_WAIT_MS) {
+      await sql`pragma busy_timeout = ${sql.lit(SQLITE_MIGRATION_WAIT_MS)}`.execute(store.db);
+    } else restoreBusyTimeout = undefined;
+  }
+  try {
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+  } finally {
+    if (restoreBusyTimeout !== undefined) {
+      await sql`pragma busy_timeout = ${sql.lit(restoreBusyTimeout)}`.execute(store.db);
+    }
+  }
 }

@@ -1,20 +1,59 @@
-/** A fresh database per test file: a SQLite file, or a new PostgreSQL schema when TEST_DATABASE_URL is set. */
+/**
+ * A fresh database per harness: a SQLite file in the harness folder, or, when TEST_DATABASE_URL is set, a new
+ * PostgreSQL database on that server (created from the database the URL names, and dropped again by `drop()`).
+ */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
+import { postgresConnectionString } from '../../src/store/db.js';
 
-export async function freshDatabaseUrl(dir: string): Promise<string> {
-  const base = process.env.TEST_DATABASE_URL;
-  if (!base) return `sqlite:${join(dir, 'charthero.sqlite')}`;
-  const name = `t_${randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: base });
+export interface FreshDatabase {
+  url: string;
+  dialect: 'sqlite' | 'postgres';
+  /** Removes the database (PostgreSQL; a SQLite file goes with its folder). Safe to call twice. */
+  drop(): Promise<void>;
+}
+
+/** The PostgreSQL server the suite runs against, or undefined for a SQLite-only run. */
+export function testPostgresUrl(): string | undefined {
+  return process.env.TEST_DATABASE_URL || undefined;
+}
+
+async function withAdminClient<T>(base: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgresConnectionString(base), connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
-    await client.query(`create database ${name}`);
+    return await work(client);
   } finally {
     await client.end();
   }
-  const url = new URL(base);
+}
+
+/** `dialect` forces one kind (PostgreSQL needs TEST_DATABASE_URL); by default PostgreSQL when it is set. */
+export async function freshDatabase(dir: string, dialect?: 'sqlite' | 'postgres'): Promise<FreshDatabase> {
+  const base = testPostgresUrl();
+  if (dialect === 'postgres' && !base) throw new Error('TEST_DATABASE_URL is not set');
+  if (!base || dialect === 'sqlite')
+    return { url: `sqlite:${join(dir, 'charthero.sqlite')}`, dialect: 'sqlite', drop: async () => {} };
+  const name = `charthero_t_${randomBytes(6).toString('hex')}`;
+  await withAdminClient(base, (client) => client.query(`create database ${name}`));
+  // With the user name spelled out (postgresConnectionString), any client a test opens on this URL connects too.
+  const url = new URL(postgresConnectionString(base));
   url.pathname = `/${name}`;
-  return url.toString();
+  let dropped = false;
+  return {
+    url: url.toString(),
+    dialect: 'postgres',
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      // WITH (FORCE) ends sessions a test left behind (PostgreSQL 13+).
+      await withAdminClient(base, (client) => client.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+/** The URL of a fresh database (kept for callers that manage no cleanup; prefer freshDatabase). */
+export async function freshDatabaseUrl(dir: string): Promise<string> {
+  return (await freshDatabase(dir)).url;
 }

@@ -1,6 +1,6 @@
 /**
- * Test harness: a real runtime (SQLite in a temp folder, or PostgreSQL when TEST_DATABASE_URL is set, each test
- * file on a fresh schema), a fixture data set, and keys in every state. Requests go through `app.inject()`.
+ * Test harness: a real runtime (SQLite in a temp folder, or PostgreSQL when TEST_DATABASE_URL is set, each
+ * harness on a fresh database), a fixture data set, and keys in every state. Requests go through `app.inject()`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import type { FastifyBaseLogger, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
-import { freshDatabaseUrl } from './database.js';
+import { freshDatabase } from './database.js';
 import { type Fixture, loadFixture } from './fixture.js';
 
 export interface Harness {
@@ -30,9 +30,9 @@ export interface HarnessOptions {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'charthero-test-'));
-  const databaseUrl = await freshDatabaseUrl(dir);
+  const database = await freshDatabase(dir);
   const config = loadConfig({
-    CHARTHERO_DATABASE_URL: databaseUrl,
+    CHARTHERO_DATABASE_URL: database.url,
     CHARTHERO_DIGEST_KEYS_FILE: join(dir, 'digest-keys.json'),
     CHARTHERO_AUDIO_STORAGE: `file:${join(dir, 'audio')}`,
     CHARTHERO_PUBLIC_BASE_URL: 'http://127.0.0.1:8080',
@@ -54,6 +54,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     get: (url, headers = {}) => runtime.app.inject({ method: 'GET', url, headers }),
     async close() {
       await runtime.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,13 +1,23 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../db.js';
+
+/** The channel the change feed NOTIFYs on (PostgreSQL) after every committed insert. */
+export const CHANGE_FEED_CHANNEL = 'charthero_change_feed';
+
+/** The transaction-level advisory lock that serializes change-feed inserts on PostgreSQL ("chfd"). */
+const CHANGE_FEED_LOCK = 0x63686664;
 
 /** The whole v1 schema; both dialects get the same tables and indexes. */
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
-  const autoId = dialect === 'postgres' ? 'bigserial' : 'integer';
+  const postgres = dialect === 'postgres';
+  // Identifiers compare and sort byte by byte on both databases: SQLite's default BINARY collation, and "C" on
+  // PostgreSQL (whose database default may be a linguistic collation that ignores case and punctuation at first
+  // level). The list's tie-break on id, and every index over an id, then give the same order on both.
+  const id = postgres ? sql`text collate "C"` : 'text';
 
   await db.schema
     .createTable('organizations')
-    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('id', id, (col) => col.primaryKey())
     .addColumn('name', 'text', (col) => col.notNull())
     .addColumn('allowlisted', 'integer', (col) => col.notNull().defaultTo(0))
     .addColumn('api_keys_enabled', 'integer', (col) => col.notNull().defaultTo(1))
@@ -19,11 +29,11 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 
   await db.schema
     .createTable('api_keys')
-    .addColumn('id', 'text', (col) => col.primaryKey())
-    .addColumn('digest', 'text', (col) => col.notNull().unique())
+    .addColumn('id', id, (col) => col.primaryKey())
+    .addColumn('digest', id, (col) => col.notNull().unique())
     .addColumn('digest_key_version', 'integer', (col) => col.notNull())
     .addColumn('environment', 'text', (col) => col.notNull())
-    .addColumn('organization_id', 'text', (col) => col.references('organizations.id'))
+    .addColumn('organization_id', id, (col) => col.references('organizations.id'))
     .addColumn('name', 'text', (col) => col.notNull())
     .addColumn('scopes', 'text', (col) => col.notNull())
     .addColumn('status', 'text', (col) => col.notNull())
@@ -38,8 +48,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 
   await db.schema
     .createTable('patients')
-    .addColumn('id', 'text', (col) => col.primaryKey())
-    .addColumn('organization_id', 'text', (col) => col.notNull().references('organizations.id'))
+    .addColumn('id', id, (col) => col.primaryKey())
+    .addColumn('organization_id', id, (col) => col.notNull().references('organizations.id'))
     .addColumn('first_name', 'text')
     .addColumn('last_name', 'text')
     .addColumn('date_of_birth', 'text')
@@ -47,9 +57,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 
   await db.schema
     .createTable('encounters')
-    .addColumn('id', 'text', (col) => col.primaryKey())
-    .addColumn('organization_id', 'text', (col) => col.notNull().references('organizations.id'))
-    .addColumn('patient_id', 'text', (col) => col.notNull().references('patients.id'))
+    .addColumn('id', id, (col) => col.primaryKey())
+    .addColumn('organization_id', id, (col) => col.notNull().references('organizations.id'))
+    .addColumn('patient_id', id, (col) => col.notNull().references('patients.id'))
     .addColumn('encounter_type', 'text', (col) => col.notNull())
     .addColumn('status', 'text', (col) => col.notNull())
     .addColumn('origin', 'text', (col) => col.notNull())
@@ -68,8 +78,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 
   await db.schema
     .createTable('documents')
-    .addColumn('id', 'text', (col) => col.primaryKey())
-    .addColumn('encounter_id', 'text', (col) => col.notNull().references('encounters.id'))
+    .addColumn('id', id, (col) => col.primaryKey())
+    .addColumn('encounter_id', id, (col) => col.notNull().references('encounters.id'))
     .addColumn('schema_type', 'text', (col) => col.notNull())
     .addColumn('title', 'text')
     .addColumn('status', 'text')
@@ -89,7 +99,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 
   await db.schema
     .createTable('transcripts')
-    .addColumn('document_id', 'text', (col) => col.primaryKey().references('documents.id'))
+    .addColumn('document_id', id, (col) => col.primaryKey().references('documents.id'))
     .addColumn('provider', 'text', (col) => col.notNull())
     .addColumn('audio_duration_seconds', 'double precision')
     .addColumn('finalized_at_ms', 'bigint')
@@ -98,28 +108,60 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 
   await db.schema
     .createTable('recordings')
-    .addColumn('document_id', 'text', (col) => col.primaryKey().references('documents.id'))
+    .addColumn('document_id', id, (col) => col.primaryKey().references('documents.id'))
     .addColumn('object_key', 'text', (col) => col.notNull())
     .addColumn('content_type', 'text', (col) => col.notNull())
     .addColumn('byte_size', 'bigint', (col) => col.notNull())
     .execute();
 
+  // Readers tail the feed by id (`id > last seen`), so ids must become visible in increasing order. SQLite has one
+  // writer at a time and AUTOINCREMENT never reuses an id. PostgreSQL hands out sequence values at insert time but
+  // transactions commit in any order, so a reader could see id 6 before id 5 commits and then skip 5 for good: the
+  // trigger below takes a transaction-level lock first and only then draws the id, so inserts commit in id order
+  // (changes are rare, and recording the change is the last statement of every transaction that makes one).
   await db.schema
     .createTable('change_feed')
-    .addColumn('id', autoId, (col) => col.primaryKey().autoIncrement())
+    .addColumn('id', postgres ? 'bigserial' : 'integer', (col) =>
+      postgres ? col.primaryKey() : col.primaryKey().autoIncrement(),
+    )
     .addColumn('entity', 'text', (col) => col.notNull())
-    .addColumn('entity_id', 'text', (col) => col.notNull())
+    .addColumn('entity_id', id, (col) => col.notNull())
     .addColumn('changed_at_ms', 'bigint', (col) => col.notNull())
     .execute();
+  if (postgres) {
+    await sql`
+      create function change_feed_before_insert() returns trigger language plpgsql as $$
+      begin
+        perform pg_advisory_xact_lock(${sql.lit(CHANGE_FEED_LOCK)});
+        new.id := nextval(pg_get_serial_sequence('change_feed', 'id'));
+        return new;
+      end $$`.execute(db);
+    await sql`
+      create trigger change_feed_before_insert before insert on change_feed
+      for each row execute function change_feed_before_insert()`.execute(db);
+    // A wake-up call for every running instance, delivered when the inserting transaction commits; the state itself
+    // is always read back from the tables, so a lost notification only costs the poll interval.
+    await sql`
+      create function change_feed_notify() returns trigger language plpgsql as $$
+      begin
+        perform pg_notify(${sql.lit(CHANGE_FEED_CHANNEL)}, '');
+        return null;
+      end $$`.execute(db);
+    await sql`
+      create trigger change_feed_notify after insert on change_feed
+      for each statement execute function change_feed_notify()`.execute(db);
+  }
 
   await db.schema
     .createTable('audit_events')
-    .addColumn('id', autoId, (col) => col.primaryKey().autoIncrement())
+    .addColumn('id', postgres ? 'bigserial' : 'integer', (col) =>
+      postgres ? col.primaryKey() : col.primaryKey().autoIncrement(),
+    )
     .addColumn('at_ms', 'bigint', (col) => col.notNull())
     .addColumn('event', 'text', (col) => col.notNull())
-    .addColumn('request_id', 'text', (col) => col.notNull())
-    .addColumn('key_id', 'text')
-    .addColumn('organization_id', 'text')
+    .addColumn('request_id', id, (col) => col.notNull())
+    .addColumn('key_id', id)
+    .addColumn('organization_id', id)
     .addColumn('route_id', 'text')
     .addColumn('method', 'text', (col) => col.notNull())
     .addColumn('status', 'integer', (col) => col.notNull())
