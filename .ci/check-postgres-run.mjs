@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 
 const REQUIRED = [
   // [test file, describe block, at least this many tests]
-  ['test/postgres/outage.test.ts', 'PostgreSQL outage: a real cut between the server and the database', 4],
-  ['test/postgres/outage.test.ts', 'PostgreSQL timeouts and pool bounds (openStore)', 2],
-  ['test/postgres/change-feed-order.test.ts', 'PostgreSQL change feed', 2],
+  ['test/postgres/outage.pg.test.ts', 'PostgreSQL outage: a real cut between the server and the database', 4],
+  ['test/postgres/outage.pg.test.ts', 'PostgreSQL timeouts and pool bounds (openStore)', 2],
+  ['test/postgres/change-feed-order.pg.test.ts', 'PostgreSQL change feed', 2],
   ['test/multi-instance/revocation.test.ts', 'two serve processes on one postgres database', 2],
 ];
 

@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changesSince, recordChange } from '../../src/store/change-feed.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
-import { type FreshDatabase, freshDatabase, testPostgresUrl } from '../support/database.js';
+import { type FreshDatabase, freshDatabase } from '../support/database.js';
 
-describe.runIf(testPostgresUrl())('PostgreSQL change feed', () => {
+describe('PostgreSQL change feed', () => {
   let dir: string;
   let database: FreshDatabase;
   let writers: Store;

@@ -1,0 +1,87 @@
+/**
+ * SQLite with several writers: a long write in another process (an import, the CLI) must not stall the server's
+ * event loop, and a server starting next to it waits for the lock instead of failing.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { FastifyBaseLogger } from 'fastify';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime } from '../../src/runtime.js';
+import { burst, expectAllServed, type Served, type Setup, startRuntime, tally } from '../postgres/served-runtime.js';
+import { freshDatabase } from '../support/database.js';
+
+describe('SQLite: another process writing does not stall the server', () => {
+  let dir: string;
+  let setup: Setup;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'charthero-sqlite-lock-'));
+    const database = await freshDatabase(dir, 'sqlite');
+    setup = await startRuntime(database, dir, database.url);
+  });
+  afterAll(async () => {
+    await setup?.runtime.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps serving while another connection holds the write lock (as a long import does), and the audit catches up', async () => {
+    // better-sqlite3 waits for a lock synchronously: with a long busy timeout every audit flush would freeze the
+    // whole event loop for that long while an import runs in another process.
+    const other = new Database(setup.config.databaseUrl.slice('sqlite:'.length));
+    other.exec('BEGIN IMMEDIATE');
+    let worstGapMs = 0;
+    let results: Served[] = [];
+    try {
+      let last = performance.now();
+      const gaps = setInterval(() => {
+        const now = performance.now();
+        worstGapMs = Math.max(worstGapMs, now - last);
+        last = now;
+      }, 10);
+      results = await burst(setup, 2000);
+      clearInterval(gaps);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    console.log(
+      `[sqlite write lock] ${results.length} requests ${JSON.stringify(tally(results))}; longest event-loop stall ${Math.round(worstGapMs)} ms`,
+    );
+    expectAllServed(results);
+    expect(worstGapMs).toBeLessThan(1000);
+    await setup.runtime.audit.flush();
+    expect(setup.runtime.audit.pending()).toBe(0);
+  });
+
+  it('a server starting on a new file while another process holds the write lock waits for it instead of failing', async () => {
+    const path = join(dir, 'second.sqlite');
+    // The lock must be held by another process: this one's SQLite calls wait synchronously. It holds it for 800 ms
+    // on a new, empty file, so the server's migration has to wait for it.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(${JSON.stringify(path)});
+         db.pragma('journal_mode = WAL'); db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 800);
+         db.exec('COMMIT'); db.close();`,
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    const started = performance.now();
+    const second = await createRuntime(
+      { ...setup.config, databaseUrl: `sqlite:${path}` },
+      { logger: pino({ level: 'silent' }) as FastifyBaseLogger },
+    );
+    const waited = performance.now() - started;
+    const tables = await second.store.db.selectFrom('encounters').select('id').execute();
+    await second.close();
+    await new Promise((resolve) => holder.once('exit', resolve));
+    expect(waited).toBeGreaterThan(300); // It waited for the lock …
+    expect(tables).toEqual([]); // … and then migrated and started.
+  });
+});
