@@ -115,7 +115,8 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
       const cached = cachedId === undefined ? undefined : keys.get(cachedId);
       if (cached) return cached;
       // A key verifies under the keyring version it was made with; rotation adds versions, never removes them.
-      const digests = keyring.entries.map((entry) => keyDigest(entry, token));
+      // The newest version's digest is the cache key already; the older versions' are computed only on a miss.
+      const digests = [cacheKey, ...keyring.entries.slice(1).map((entry) => keyDigest(entry, token))];
       const feedMark = lastChangeId;
       let row = await findKeyByDigests(db, digests, options.environment);
       if (!row) return null;
