@@ -4,8 +4,8 @@ import type { Kysely } from 'kysely';
 import { type Keyring, KeyringError } from '../access/digest-keyring.js';
 import { ensureKeyringFile, loadKeyring } from '../access/keyring-source.js';
 import { type Config, loadConfig } from '../config.js';
+import { isValidId } from '../contract/ids.js';
 import { ROUTE_IDS, type RouteId, SCOPES, type Scope } from '../contract/routes.js';
-import { ID_PATTERN } from '../import/records.js';
 import type { AudioStorage } from '../media/storage.js';
 import { openStore, type Store } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
@@ -139,11 +139,9 @@ export function parseTime(text: string, what: string): number {
   return ms;
 }
 
-const ID = new RegExp(ID_PATTERN);
-
 /** Ids created here follow the import rule, so every organization can also be named in an import file. */
 export function checkId(text: string, what: string): string {
-  if (!ID.test(text)) {
+  if (!isValidId(text)) {
     throw new CliError(
       `${what} must be 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-", starting with a letter or digit`,
     );

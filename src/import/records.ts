@@ -3,9 +3,11 @@
  * that turns a parsed JSON value into table rows (schema check, dates, turn order). References between records and
  * files on disk are checked by the importer, which knows the database and the file's folder.
  */
+
 import { Kind, type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler, type ValueError, ValueErrorType } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
+import { ID_PATTERN } from '../contract/ids.js';
 import { isValidContentType } from '../media/file-storage.js';
 import type { DocumentRow, EncounterRow, PatientRow, TranscriptRow } from '../store/clinical.js';
 import { parseDate, parseTimestamp } from '../time.js';
@@ -15,11 +17,6 @@ export class RecordError extends Error {
   override name = 'RecordError';
 }
 
-/**
- * Imported ids must start with a letter or digit and use only `A-Z a-z 0-9 . _ : -`: they become parts of audio
- * object keys and appear in URLs and logs, so no `/`, `..`, whitespace or control characters.
- */
-export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 const ID_RULE = 'must be 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-", starting with a letter or digit';
 
 const Id = Type.String({ pattern: ID_PATTERN, errorMessage: ID_RULE });

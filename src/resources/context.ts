@@ -21,11 +21,3 @@ export interface ResourceResult {
   /** Set when the response issued a media URL (audited as an event of its own). */
   audioUrlIssuedFor?: string;
 }
-
-/**
- * IDs are opaque, but no stored id holds control characters or runs past 256 characters (the import enforces the
- * same rule), so such a path id is simply not found, without a query that some databases would reject (NUL).
- */
-export function plausibleId(id: string | undefined): id is string {
-  return id !== undefined && id.length > 0 && id.length <= 256 && !/[\u0000-\u001f\u007f-\u009f]/.test(id);
-}

@@ -1,7 +1,8 @@
 /** get_document, and the document checks the transcript and audio routes share. */
 import { PublicError } from '../contract/errors.js';
+import { isValidId } from '../contract/ids.js';
 import { type DocumentRow, findDocument } from '../store/clinical.js';
-import { plausibleId, type ResourceRequest, type ResourceResult } from './context.js';
+import type { ResourceRequest, ResourceResult } from './context.js';
 import { requireEncounter } from './encounters.js';
 import { documentView } from './views.js';
 
@@ -15,7 +16,7 @@ export async function requireDocument(
 ): Promise<DocumentRow> {
   const encounter = await requireEncounter(request.db, request.organizationId, request.params.encounter_id);
   const documentId = request.params.document_id;
-  const document = plausibleId(documentId) ? await findDocument(request.db, documentId) : undefined;
+  const document = isValidId(documentId) ? await findDocument(request.db, documentId) : undefined;
   if (!document || document.encounter_id !== encounter.id || document.available !== 1) {
     throw new PublicError('document_not_found');
   }

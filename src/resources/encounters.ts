@@ -1,6 +1,7 @@
 /** list_encounters and get_encounter, and the encounter checks every detail route starts with. */
 import type { Kysely } from 'kysely';
 import { PublicError } from '../contract/errors.js';
+import { isValidId } from '../contract/ids.js';
 import {
   type EncounterRow,
   findEncounter,
@@ -9,7 +10,7 @@ import {
   listedDocuments,
 } from '../store/clinical.js';
 import type { Database } from '../store/schema.js';
-import { plausibleId, type ResourceRequest, type ResourceResult } from './context.js';
+import type { ResourceRequest, ResourceResult } from './context.js';
 import { encounterView } from './views.js';
 
 const MAX_OFFSET = 10_000;
@@ -20,7 +21,7 @@ export async function requireEncounter(
   organizationId: string,
   encounterId: string | undefined,
 ): Promise<EncounterRow> {
-  const encounter = plausibleId(encounterId) ? await findEncounter(db, encounterId) : undefined;
+  const encounter = isValidId(encounterId) ? await findEncounter(db, encounterId) : undefined;
   if (!encounter) throw new PublicError('encounter_not_found');
   if (encounter.organization_id !== organizationId) throw new PublicError('cross_organization_denied');
   if (encounter.origin !== 'clinical') throw new PublicError('demo_training_denied');
