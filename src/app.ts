@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { AuditSink } from './audit/events.js';
 import { PublicError } from './contract/errors.js';
 import { clientErrorHandler } from './http/client-error.js';
+import { registerDocsRoutes } from './http/docs-routes.js';
 import { isUnmatchedBodyError, registerNotFound, sendUnmatched } from './http/not-found.js';
 import { registerPublicRoutes } from './http/public-routes.js';
 import { escapeUndecodablePath } from './http/raw-url.js';
@@ -86,6 +87,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   registerNotFound(app);
   registerServiceRoutes(app, deps.store, deps.keyring);
+  registerDocsRoutes(app);
   registerPublicRoutes(app, deps, deps.audit);
   deps.extraRoutes?.(app);
   return app;

@@ -40,3 +40,12 @@ export class PublicError extends Error {
 export function isPublicError(value: unknown): value is PublicError {
   return value instanceof PublicError;
 }
+
+const EXAMPLE_FIELDS: Record<string, string> = { query_key: 'foo', 'start_at|end_at': 'start_at' };
+
+/** A representative body for a code (its default message; a sample `field` for the query codes). */
+export function exampleErrorBody(code: ReasonCode): ErrorBody {
+  const spec = REASONS[code];
+  const field = spec.field === null ? null : (EXAMPLE_FIELDS[spec.field] ?? spec.field);
+  return { error: spec.error, reason_code: code, message: spec.message, field };
+}

@@ -1,4 +1,5 @@
 /** The OpenAPI 3.1 document, generated from the route table, the response schemas and the reason-code registry. */
+import { exampleErrorBody } from './errors.js';
 import { REASONS, type ReasonCode } from './reasons.js';
 import { PUBLIC_ROUTES, type PublicRoute } from './routes.js';
 import { errorBodySchema } from './schemas.js';
@@ -29,14 +30,6 @@ function componentize(schema: unknown, components: Json): unknown {
   return { $ref: `#/components/schemas/${$id}` };
 }
 
-const EXAMPLE_FIELDS: Record<string, string> = { query_key: 'foo', 'start_at|end_at': 'start_at' };
-
-function exampleBody(code: ReasonCode) {
-  const spec = REASONS[code];
-  const field = spec.field === null ? null : (EXAMPLE_FIELDS[spec.field] ?? spec.field);
-  return { error: spec.error, reason_code: code, message: spec.message, field };
-}
-
 function errorResponse(status: number, codes: ReasonCode[]): Json {
   const headers: Json = { 'X-Request-Id': HEADER_REF('XRequestId') };
   if (status === 401) headers['WWW-Authenticate'] = HEADER_REF('WWWAuthenticate');
@@ -51,7 +44,12 @@ function errorResponse(status: number, codes: ReasonCode[]): Json {
     content: {
       'application/json': {
         schema: errorBodySchema(codes),
-        examples: Object.fromEntries(codes.map((code) => [code, { summary: code, value: exampleBody(code) }])),
+        examples: Object.fromEntries(
+          codes.map((code) => [
+            code,
+            { summary: code, description: REASONS[code].when, value: exampleErrorBody(code) },
+          ]),
+        ),
       },
     },
   };

@@ -115,6 +115,9 @@ export const ROUTE_IDS = PUBLIC_ROUTES.map((route) => route.id);
 
 export const PUBLIC_BASE_PATH = BASE;
 
+/** Where the OpenAPI document is served (docs/api.md). */
+export const OPENAPI_PATH = '/openapi/v1/openapi.json';
+
 /** The path prefix of signed media URLs served by the built-in file storage. */
 export const MEDIA_PATH = '/media/v1';
 

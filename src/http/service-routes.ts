@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { KeyringSource } from '../access/keyring-source.js';
 import { buildOpenApiDocument } from '../contract/openapi.js';
+import { OPENAPI_PATH } from '../contract/routes.js';
 import type { Store } from '../store/db.js';
 
 export function registerServiceRoutes(app: FastifyInstance, store: Store, keyring: KeyringSource): void {
@@ -30,7 +31,5 @@ export function registerServiceRoutes(app: FastifyInstance, store: Store, keyrin
     };
   });
 
-  app.get('/openapi/v1/openapi.json', async (_request, reply) =>
-    reply.type('application/json; charset=utf-8').send(openapi),
-  );
+  app.get(OPENAPI_PATH, async (_request, reply) => reply.type('application/json; charset=utf-8').send(openapi));
 }
