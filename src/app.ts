@@ -8,9 +8,11 @@ import { isUnmatchedBodyError, registerNotFound, sendUnmatched } from './http/no
 import { registerPublicRoutes } from './http/public-routes.js';
 import { escapeUndecodablePath } from './http/raw-url.js';
 import { requestIdFor } from './http/request-id.js';
+import { registerRequestMetrics } from './http/request-metrics.js';
 import { decorateRequestState } from './http/request-state.js';
 import { sendError, toPublicError } from './http/send-error.js';
 import { registerServiceRoutes } from './http/service-routes.js';
+import type { Metrics } from './metrics/metrics.js';
 import type { PipelineDeps } from './pipeline.js';
 import type { Store } from './store/db.js';
 
@@ -18,6 +20,8 @@ export interface AppDeps extends PipelineDeps {
   store: Store;
   audit: AuditSink;
   logger: FastifyBaseLogger;
+  /** Set when the metrics listener is configured: every response is counted and timed. */
+  metrics?: Metrics;
   /** Registers extra routes (the media path of file storage) on the instance. */
   extraRoutes?: (app: FastifyInstance) => void;
 }
@@ -85,6 +89,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return sendError(reply, toPublicError(error, request.log));
   });
 
+  if (deps.metrics) registerRequestMetrics(app, deps.metrics);
   registerNotFound(app);
   registerServiceRoutes(app, deps.store, deps.keyring);
   registerDocsRoutes(app);

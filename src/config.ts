@@ -24,6 +24,8 @@ export interface Config {
   /** Default per-key rate limit when a key has none of its own (CONTRACT.md section 7). */
   defaultKeyRateLimitPerSecond: number;
   defaultKeyRateBurst: number;
+  /** Port of the Prometheus listener (bound to `host`); undefined = no metrics listener. */
+  metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -87,6 +89,14 @@ function baseUrl(env: Env, host: string, port: number): string {
   }
 }
 
+/** CHARTHERO_METRICS_PORT: unset = off; never the public port (0 = any free port, like PORT=0). */
+function metricsListenerPort(env: Env, publicPort: number): number | undefined {
+  if (env.CHARTHERO_METRICS_PORT === undefined || env.CHARTHERO_METRICS_PORT === '') return undefined;
+  const port = integer(env, 'CHARTHERO_METRICS_PORT', 0, 65535, 0);
+  if (port !== 0 && port === publicPort) throw new ConfigError('CHARTHERO_METRICS_PORT', 'must differ from PORT');
+  return port;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const environment = oneOf(env, 'CHARTHERO_ENVIRONMENT', ['sandbox', 'production'] as const, 'sandbox');
   const keysFile = env.CHARTHERO_DIGEST_KEYS_FILE;
@@ -99,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const metricsPort = metricsListenerPort(env, port);
   const redisUrl = env.CHARTHERO_REDIS_URL || undefined;
   if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) {
     throw new ConfigError('CHARTHERO_REDIS_URL', 'must be a redis:// or rediss:// URL');
@@ -120,5 +131,6 @@ export function loadConfig(env: Env = process.env): Config {
     datastoreTimeoutMs: integer(env, 'CHARTHERO_DATASTORE_TIMEOUT_MS', 100, 60000, 2000),
     defaultKeyRateLimitPerSecond: 50,
     defaultKeyRateBurst: 100,
+    metricsPort,
   };
 }

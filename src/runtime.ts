@@ -13,6 +13,8 @@ import type { RateLimiter } from './limits/rate-limiter.js';
 import { isFileStorage } from './media/file-storage.js';
 import { openAudioStorage } from './media/open-storage.js';
 import type { AudioStorage } from './media/storage.js';
+import { listenMetrics, type MetricsListener } from './metrics/listener.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { openStore, SERVER_SQLITE_BUSY_MS, type Store } from './store/db.js';
 import { migrate } from './store/migrate.js';
 
@@ -24,6 +26,9 @@ export interface Runtime {
   audit: AuditLedger;
   storage: AudioStorage;
   rateLimiter: RateLimiter;
+  /** The Prometheus registry and its listener, when CHARTHERO_METRICS_PORT is set. */
+  metrics: Metrics | undefined;
+  metricsListener: MetricsListener | undefined;
   /** Stops serving, then flushes the audit ledger and closes every dependency. */
   close(): Promise<void>;
 }
@@ -51,14 +56,33 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   await migrate(store);
   const keyring = createKeyringSource(config);
+  const metrics = config.metricsPort === undefined ? undefined : createMetrics();
+  let changeFeedReadAtMs = Date.now();
   const directory = createAccessDirectory(store.db, {
     environment: config.keyEnvironment,
     changeSignal: storeChangeSignal(store),
+    observer: metrics && {
+      keyCacheLookup: metrics.keyCacheLookup,
+      changeFeedRead: (atMs) => {
+        changeFeedReadAtMs = atMs;
+      },
+    },
   });
   await directory.start();
   const storage = openAudioStorage(config, () => keyring.get());
   const rateLimiter = options.rateLimiter ?? (await openRateLimiter(config, logger));
   const audit = createAuditLedger(store, { logger });
+  // Scrape-time gauges, one call each (a gauge by state: `label: { name: 'state', values: [...] }`).
+  metrics?.addGauge({
+    name: 'charthero_audit_records_pending',
+    help: 'Audit records taken but not yet committed to the ledger.',
+    read: () => audit.pending(),
+  });
+  metrics?.addGauge({
+    name: 'charthero_change_feed_lag_seconds',
+    help: 'Seconds since this instance last read the change feed (revocations reach its cache within this).',
+    read: () => (Date.now() - changeFeedReadAtMs) / 1000,
+  });
   const app = buildApp({
     config,
     keyring,
@@ -70,11 +94,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     store,
     audit,
     logger,
+    metrics,
     extraRoutes: isFileStorage(storage)
       ? (instance) => registerMediaRoute(instance, { storage, keyring: () => keyring.get() })
       : undefined,
   });
   await app.ready();
+  const metricsListener = metrics && (await listenMetrics(metrics, config.host, config.metricsPort!));
   return {
     app,
     store,
@@ -83,8 +109,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     audit,
     storage,
     rateLimiter,
+    metrics,
+    metricsListener,
     async close() {
       await closeGracefully(app);
+      await metricsListener?.close();
       await audit.close();
       await directory.stop();
       await rateLimiter.close();

@@ -29,6 +29,13 @@ export interface AccessDirectoryOptions {
   lastUsedFlushMs?: number;
   /** Wakes the directory up when the change feed has grown (see storeChangeSignal); the poller stays on. */
   changeSignal?: (wake: () => void) => Subscription;
+  /** Told of every key lookup's cache result and every successful read of the change feed (for metrics). */
+  observer?: AccessDirectoryObserver;
+}
+
+export interface AccessDirectoryObserver {
+  keyCacheLookup(hit: boolean): void;
+  changeFeedRead(atMs: number): void;
 }
 
 /** PostgreSQL's NOTIFY on every change-feed insert, as a change signal; undefined on SQLite. */
@@ -82,6 +89,7 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
       }
       lastChangeId = change.id;
     }
+    options.observer?.changeFeedRead(Date.now());
   }
 
   /** One read of the feed at a time; a request arriving during a read gets one more read after it. */
@@ -113,6 +121,7 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
       const cacheKey = keyDigest(newestEntry(keyring), token);
       const cachedId = keyIdByToken.get(cacheKey);
       const cached = cachedId === undefined ? undefined : keys.get(cachedId);
+      options.observer?.keyCacheLookup(cached !== undefined);
       if (cached) return cached;
       // A key verifies under the keyring version it was made with; rotation adds versions, never removes them.
       // The newest version's digest is the cache key already; the older versions' are computed only on a miss.

@@ -18,7 +18,9 @@ export function registerServeCommand(program: Command): void {
       // Loaded only here: the HTTP stack is not needed by any other command.
       const { startServer } = await import('../server.js');
       const server = await startServer(config);
+      const metricsUrl = server.runtime.metricsListener?.url ?? null;
       const lines = [`listening on ${server.url}`];
+      if (metricsUrl) lines.push(`metrics on ${metricsUrl}`);
       if (seeded) {
         lines.push(
           `seeded ${seeded.organizationId} with ${seeded.encounters} encounters`,
@@ -26,7 +28,7 @@ export function registerServeCommand(program: Command): void {
           `try: curl -s -H 'Authorization: Bearer ${seeded.key.secret}' '${server.url}/external/v1/encounters?limit=5'`,
         );
       }
-      print(options, { url: server.url, seeded: seeded ? seedJson(seeded) : null }, lines);
+      print(options, { url: server.url, metrics_url: metricsUrl, seeded: seeded ? seedJson(seeded) : null }, lines);
 
       let stopping = false;
       const stop = () => {
