@@ -1,4 +1,4 @@
-/** Environment variables → a typed, validated configuration (CONTRACT.md section 9). */
+/** Environment variables → a typed, validated configuration (docs/configuration.md). */
 
 export type DeploymentEnvironment = 'sandbox' | 'production';
 export type KeyEnvironment = 'test' | 'live';
@@ -21,7 +21,7 @@ export interface Config {
   logLevel: string;
   /** Milliseconds a datastore call may take before the request gets 503 datastore_unavailable. */
   datastoreTimeoutMs: number;
-  /** Default per-key rate limit when a key has none of its own (CONTRACT.md section 7). */
+  /** Default per-key rate limit when a key has none of its own (docs/limits.md). */
   defaultKeyRateLimitPerSecond: number;
   defaultKeyRateBurst: number;
   /** Port of the Prometheus listener (bound to `host`); undefined = no metrics listener. */

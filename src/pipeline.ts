@@ -1,5 +1,5 @@
 /**
- * One public request, start to finish: the order of checks of CONTRACT.md section 4, in one place.
+ * One public request, start to finish: the order of checks of docs/order-of-checks.md, in one place.
  * Step 1 (route and method) is the HTTP layer's router; every later step is a plain function that throws a
  * PublicError on the first failure. Nothing here knows about Fastify.
  */

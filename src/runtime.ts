@@ -56,15 +56,16 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   await migrate(store);
   const keyring = createKeyringSource(config);
+  const now = options.now ?? Date.now;
   const metrics = config.metricsPort === undefined ? undefined : createMetrics();
-  let changeFeedReadAtMs = Date.now();
+  let changeFeedReadAtMs = now();
   const directory = createAccessDirectory(store.db, {
     environment: config.keyEnvironment,
     changeSignal: storeChangeSignal(store),
     observer: metrics && {
       keyCacheLookup: metrics.keyCacheLookup,
-      changeFeedRead: (atMs) => {
-        changeFeedReadAtMs = atMs;
+      changeFeedRead: () => {
+        changeFeedReadAtMs = now();
       },
     },
   });
@@ -81,7 +82,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   metrics?.addGauge({
     name: 'charthero_change_feed_lag_seconds',
     help: 'Seconds since this instance last read the change feed (revocations reach its cache within this).',
-    read: () => (Date.now() - changeFeedReadAtMs) / 1000,
+    read: () => (now() - changeFeedReadAtMs) / 1000,
   });
   const app = buildApp({
     config,
@@ -90,7 +91,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     rateLimiter,
     db: store.db,
     storage,
-    now: options.now ?? Date.now,
+    now,
     store,
     audit,
     logger,

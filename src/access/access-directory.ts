@@ -35,7 +35,7 @@ export interface AccessDirectoryOptions {
 
 export interface AccessDirectoryObserver {
   keyCacheLookup(hit: boolean): void;
-  changeFeedRead(atMs: number): void;
+  changeFeedRead(): void;
 }
 
 /** PostgreSQL's NOTIFY on every change-feed insert, as a change signal; undefined on SQLite. */
@@ -89,7 +89,7 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
       }
       lastChangeId = change.id;
     }
-    options.observer?.changeFeedRead(Date.now());
+    options.observer?.changeFeedRead();
   }
 
   /** One read of the feed at a time; a request arriving during a read gets one more read after it. */

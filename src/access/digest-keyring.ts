@@ -1,5 +1,5 @@
 /**
- * The versioned digest keyring (CONTRACT.md sections 3.2 and 10): secrets that never live in the database.
+ * The versioned digest keyring (docs/keys.md and docs/cli.md): secrets that never live in the database.
  * Key digests are HMAC-SHA256(secret, token); media URLs are signed with a key derived under a label of its own.
  */
 import { createHmac, randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-/** The API key format of CONTRACT.md section 3.1: `ch_sk_<env>_<32 base62><6-char base62 CRC-32>`. */
+/** The API key format of docs/keys.md: `ch_sk_<env>_<32 base62><6-char base62 CRC-32>`. */
 import { randomInt } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { KeyEnvironment } from '../config.js';

@@ -1,4 +1,4 @@
-/** `charthero import FILE.ndjson`: all-or-nothing import of clinical data (CONTRACT.md section 11). */
+/** `charthero import FILE.ndjson`: all-or-nothing import of clinical data (docs/import.md). */
 import type { Command } from 'commander';
 import { importNdjsonFile } from '../import/importer.js';
 import { RECORD_TYPES } from '../import/records.js';

@@ -1,5 +1,5 @@
 /**
- * The operator CLI `charthero` (CONTRACT.md section 10). Every command accepts `--json`; every failure is exactly
+ * The operator CLI `charthero` (docs/cli.md). Every command accepts `--json`; every failure is exactly
  * one line on stderr (`charthero: <message>`) and a non-zero exit: 2 for a usage mistake caught by the parser,
  * 1 for everything else. Stack traces are never printed.
  */

@@ -1,6 +1,6 @@
 /**
  * Requests Node's HTTP parser rejects before the application sees them (a malformed request line or header,
- * headers past the size limit): the one exception to the error body of CONTRACT.md section 2. They get the bare
+ * headers past the size limit): the one exception to the error body of docs/errors.md. They get the bare
  * answer Node itself would give — status line, `Connection: close`, no body — plus the security headers, instead of
  * Fastify's default JSON body of a different shape that clients might mistake for a contract error.
  */

@@ -1,6 +1,6 @@
 /**
  * `GET`/`HEAD /media/v1/<token>?v=&exp=&sig=`: serves file-storage objects through signed URLs
- * (CONTRACT.md section 6.5), with single-range support. Only registered when the file storage is in use.
+ * (docs/api.md, media URLs), with single-range support. Only registered when the file storage is in use.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Keyring } from '../access/digest-keyring.js';

@@ -1,5 +1,5 @@
 /**
- * Streaming, all-or-nothing NDJSON import (CONTRACT.md section 11).
+ * Streaming, all-or-nothing NDJSON import (docs/import.md).
  *
  * - Lines are read one at a time and handled in chunks of BATCH_ROWS records, so memory stays flat whatever the
  *   file size: references are checked against the chunk itself plus one `IN (…)` query per table, and earlier

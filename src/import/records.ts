@@ -1,5 +1,5 @@
 /**
- * The import format of CONTRACT.md section 11: one TypeBox schema per record type, and the pure, per-line step
+ * The import format of docs/import.md: one TypeBox schema per record type, and the pure, per-line step
  * that turns a parsed JSON value into table rows (schema check, dates, turn order). References between records and
  * files on disk are checked by the importer, which knows the database and the file's folder.
  */

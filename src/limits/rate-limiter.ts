@@ -1,5 +1,5 @@
 /**
- * Token-bucket rate limits per key and per organization (CONTRACT.md section 7). The in-memory limiter serves one
+ * Token-bucket rate limits per key and per organization (docs/limits.md). The in-memory limiter serves one
  * instance; the Redis limiter (redis-rate-limiter.ts) implements the same interface, with the same arithmetic, when
  * several instances share the limits.
  */

@@ -1,6 +1,6 @@
 /**
  * The built-in audio storage: objects are files under one folder, served by the app itself through signed media
- * URLs (CONTRACT.md section 6.5). Each object `a/b.wav` has a sidecar `a/b.wav.meta.json` holding its content type.
+ * URLs (docs/api.md, media URLs). Each object `a/b.wav` has a sidecar `a/b.wav.meta.json` holding its content type.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, type FileHandle, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
  * Audio storage in an S3-compatible bucket (`s3://bucket/prefix`). Media URLs are the store's own presigned GET
- * URLs (CONTRACT.md section 6.5). Endpoint, region and credentials come from the standard AWS variables.
+ * URLs (docs/api.md, media URLs). Endpoint, region and credentials come from the standard AWS variables.
  */
 import { createReadStream } from 'node:fs';
 import {

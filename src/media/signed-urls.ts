@@ -1,5 +1,5 @@
 /**
- * Signed media URLs for the built-in file storage (CONTRACT.md section 6.5):
+ * Signed media URLs for the built-in file storage (docs/api.md, media URLs):
  * `${base}/media/v1/<base64url(objectKey)>?v=<keyring version>&exp=<unix seconds>&sig=<base64url HMAC-SHA256>`.
  * The HMAC key is `mediaSigningKey(entry)`, derived from the keyring under its own label, so a URL signature can
  * never double as an API-key digest. Signing uses the newest keyring version; verification accepts every version

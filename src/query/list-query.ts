@@ -1,4 +1,4 @@
-/** Step 11 of the order of checks (CONTRACT.md sections 4 and 5): the query string of a public route. */
+/** Step 11 of the order of checks (docs/order-of-checks.md): the query string of a public route (docs/list-query.md). */
 import { PublicError } from '../contract/errors.js';
 import type { PublicRoute } from '../contract/routes.js';
 import { parseTimestamp } from '../time.js';
@@ -75,7 +75,7 @@ export function parseFormPairs(rawQuery: string): Array<[string, string]> {
   return pairs;
 }
 
-/** `field` for an unsupported key: the key itself only when it is safe to echo (CONTRACT.md section 2). */
+/** `field` for an unsupported key: the key itself only when it is safe to echo (docs/errors.md). */
 function echoableField(key: string): string | null {
   if (key === '' || key.length > MAX_FIELD_ECHO || UNECHOABLE.test(key)) return null;
   return key;

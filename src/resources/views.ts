@@ -1,4 +1,4 @@
-/** Stored rows → the response bodies of CONTRACT.md section 6. */
+/** Stored rows → the response bodies of docs/api.md. */
 import type { DocumentRow, EncounterRow, PatientRow } from '../store/clinical.js';
 import { formatTimestamp } from '../time.js';
 

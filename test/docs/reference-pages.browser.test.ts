@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REASON_CODES, REASONS } from '../../src/contract/reasons.js';
 import { PUBLIC_ROUTES } from '../../src/contract/routes.js';
@@ -18,6 +18,10 @@ import { type Harness, startHarness } from '../support/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(process.cwd(), '.tmp');
+
+/** The text a person sees (rendered, CSS applied), which is what these tests assert — not textContent. */
+// biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the rendered text
+const seen = (locator: Locator) => locator.innerText();
 
 const openApiPath = (path: string) => path.replace(/:([a-z_]+)/g, '{$1}');
 
@@ -93,63 +97,79 @@ afterAll(async () => {
   await harness?.close();
 });
 
-describe('/docs in Chromium', () => {
-  it('renders the five operations with their paths and ids, from the served OpenAPI document', async () => {
-    const page = await openPage('/docs');
-    for (const route of PUBLIC_ROUTES) {
-      await expect
-        .poll(() => page.getByText(route.summary, { exact: true }).count(), { timeout: 20_000 })
-        .toBeGreaterThan(0);
-      const section = page.locator(`[id$="/GET${openApiPath(route.path)}"]`);
-      await expect.poll(() => section.count(), { timeout: 10_000 }).toBe(1);
-      // Sections below the fold render when they scroll into view.
-      await section.scrollIntoViewIfNeeded();
-      await expect.poll(() => section.innerText(), { timeout: 10_000 }).toContain(openApiPath(route.path));
-      expect(await section.innerText()).toContain(route.id);
-    }
-    await page.evaluate('window.scrollTo(0, 0)');
-    await page.screenshot({ path: join(SCREENSHOTS, 'docs.png') });
-    await page.close();
-  });
+/** Generous: a browser on two shared cores, beside the rest of the suite. */
+const BROWSER_TEST_MS = 180_000;
 
-  it('shows an operation’s error responses, with their reason codes, when it is clicked', async () => {
-    const page = await openPage('/docs');
-    const route = PUBLIC_ROUTES.find((candidate) => candidate.id === 'get_document')!;
-    await page.getByText(route.summary, { exact: true }).first().click();
-    await expect.poll(() => decodeURIComponent(page.url())).toContain(`/GET${openApiPath(route.path)}`);
-    const statuses = [...new Set(route.reasons.map((code) => REASONS[code].status))].sort();
-    expect(statuses).toEqual([400, 401, 403, 404, 429, 500, 503]);
-    for (const status of statuses) {
-      const response = page.locator(`[id$="/GET${openApiPath(route.path)}.responses.${status}"]`);
-      await expect.poll(() => response.isVisible(), { timeout: 10_000 }).toBe(true);
-      const text = await response.innerText();
-      expect(text).toContain(String(status));
-      for (const code of route.reasons.filter((candidate) => REASONS[candidate].status === status)) {
-        expect(text, `${status} lists ${code}`).toContain(code);
+describe('/docs in Chromium', () => {
+  it(
+    'renders the five operations with their paths and ids, from the served OpenAPI document',
+    async () => {
+      const page = await openPage('/docs');
+      for (const route of PUBLIC_ROUTES) {
+        await expect
+          .poll(() => page.getByText(route.summary, { exact: true }).count(), { timeout: 20_000 })
+          .toBeGreaterThan(0);
+        const section = page.locator(`[id$="/GET${openApiPath(route.path)}"]`);
+        await expect.poll(() => section.count(), { timeout: 10_000 }).toBe(1);
+        // Sections below the fold render when they scroll into view.
+        await section.scrollIntoViewIfNeeded();
+        await expect.poll(() => seen(section), { timeout: 10_000 }).toContain(openApiPath(route.path));
+        expect(await seen(section)).toContain(route.id);
       }
-    }
-    await page.close();
-  });
+      await page.evaluate('window.scrollTo(0, 0)');
+      await page.screenshot({ path: join(SCREENSHOTS, 'docs.png') });
+      await page.close();
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'shows an operation’s error responses, with their reason codes, when it is clicked',
+    async () => {
+      const page = await openPage('/docs');
+      const route = PUBLIC_ROUTES.find((candidate) => candidate.id === 'get_document')!;
+      await page.getByText(route.summary, { exact: true }).first().click();
+      await expect.poll(() => decodeURIComponent(page.url())).toContain(`/GET${openApiPath(route.path)}`);
+      const statuses = [...new Set(route.reasons.map((code) => REASONS[code].status))].sort();
+      expect(statuses).toEqual([400, 401, 403, 404, 429, 500, 503]);
+      for (const status of statuses) {
+        const response = page.locator(`[id$="/GET${openApiPath(route.path)}.responses.${status}"]`);
+        await expect.poll(() => response.isVisible(), { timeout: 10_000 }).toBe(true);
+        const text = await seen(response);
+        expect(text).toContain(String(status));
+        for (const code of route.reasons.filter((candidate) => REASONS[candidate].status === status)) {
+          expect(text, `${status} lists ${code}`).toContain(code);
+        }
+      }
+      await page.close();
+    },
+    BROWSER_TEST_MS,
+  );
 });
 
 describe('/docs/errors in Chromium', () => {
-  it('links every reason code, and each page shows its status and error', async () => {
-    const page = await openPage('/docs/errors');
-    const hrefs = await page
-      .locator('a[href^="/docs/errors/"]')
-      .evaluateAll((links) => links.map((link) => link.getAttribute('href')));
-    expect([...hrefs].sort()).toEqual(REASON_CODES.map((code) => `/docs/errors/${code}`).sort());
-    for (const code of REASON_CODES) {
-      await page.locator(`a[href="/docs/errors/${code}"]`).click();
-      await page.waitForURL(`${origin}/docs/errors/${code}`);
-      expect(await page.locator('h1').innerText()).toBe(code);
-      expect(await page.locator('[data-status]').innerText()).toBe(String(REASONS[code].status));
-      expect(await page.locator('main').innerText()).toContain(REASONS[code].error);
-      if (code === 'invalid_limit') await page.screenshot({ path: join(SCREENSHOTS, 'docs-error-invalid_limit.png') });
-      await page.goBack();
-    }
-    await page.close();
-  });
+  it(
+    'links every reason code, and each page shows its status and error',
+    async () => {
+      const page = await openPage('/docs/errors');
+      const hrefs = await page
+        .locator('a[href^="/docs/errors/"]')
+        .evaluateAll((links) => links.map((link) => link.getAttribute('href')));
+      expect([...hrefs].sort()).toEqual(REASON_CODES.map((code) => `/docs/errors/${code}`).sort());
+      for (const code of REASON_CODES) {
+        await page.locator(`a[href="/docs/errors/${code}"]`).click();
+        await page.waitForURL(`${origin}/docs/errors/${code}`);
+        expect(await seen(page.locator('h1'))).toBe(code);
+        expect(await seen(page.locator('[data-status]'))).toBe(String(REASONS[code].status));
+        expect(await seen(page.locator('main'))).toContain(REASONS[code].error);
+        if (code === 'invalid_limit')
+          await page.screenshot({ path: join(SCREENSHOTS, 'docs-error-invalid_limit.png') });
+        await page.goBack();
+      }
+      await page.close();
+    },
+    BROWSER_TEST_MS,
+  );
 });
 
 describe('what the browser saw', () => {

@@ -20,9 +20,10 @@ const LABEL = /^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\["\\n])*)"(,|$)/;
 const SUFFIXES = ['_bucket', '_sum', '_count', '_total', '_created'];
 
 function parseValue(text: string, line: string): number {
-  if (text === '+Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (text === 'NaN') return Number.NaN;
+  // As Prometheus reads them (Go's ParseFloat): infinities and NaN in any case; prom-client writes `Nan`.
+  if (/^\+?inf$/i.test(text)) return Number.POSITIVE_INFINITY;
+  if (/^-inf$/i.test(text)) return Number.NEGATIVE_INFINITY;
+  if (/^nan$/i.test(text)) return Number.NaN;
   if (!/^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text)) throw new Error(`bad sample value: ${line}`);
   return Number(text);
 }
@@ -71,7 +72,11 @@ export function parseExposition(text: string): Exposition {
 }
 
 /** The value of the one sample with this name and exactly these labels; undefined when there is none. */
-export function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  exposition: Exposition,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const wanted = JSON.stringify(Object.entries(labels).sort());
   const found = exposition.samples.filter(
     (sample) => sample.name === name && JSON.stringify(Object.entries(sample.labels).sort()) === wanted,

@@ -10,7 +10,7 @@ interface ReasonInfo {
 }
 
 /**
- * Every documented reason code with its status and category (CONTRACT.md section 2.1). The mapped type makes the
+ * Every documented reason code with its status and category (docs/errors.md). The mapped type makes the
  * compiler reject a missing or an extra code whenever the generated types change.
  */
 export const REASON_CODES: { readonly [Code in ReasonCode]: ReasonInfo } = {

@@ -7,7 +7,7 @@
 import { OffsetCeilingError } from './errors.js';
 import type { DateInput, Encounter, EncounterList, ListEncountersQuery } from './types.js';
 
-/** The list endpoint's highest accepted `offset` (CONTRACT.md section 5). */
+/** The list endpoint's highest accepted `offset` (docs/list-query.md). */
 export const MAX_OFFSET = 10_000;
 /** The list endpoint's highest accepted `limit`. */
 export const MAX_LIMIT = 100;

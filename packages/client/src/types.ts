@@ -49,13 +49,13 @@ export type OperationReasonCode = { [Op in OperationId]: ReasonCodeOf<Op> }[Oper
  */
 export type PathReasonCode = 'route_not_found' | 'method_not_allowed' | 'media_url_invalid';
 
-/** Every documented reason code (CONTRACT.md section 2.1). Branch on this, never on `message`. */
+/** Every documented reason code (docs/errors.md). Branch on this, never on `message`. */
 export type ReasonCode = OperationReasonCode | PathReasonCode;
 
 /** The `error` category of a body: `api_key_unauthorized`, `api_key_forbidden`, … */
 export type ErrorCategory = { [Op in OperationId]: FieldOf<ErrorBodyOf<Op>, 'error'> }[OperationId];
 
-/** The standard error body (CONTRACT.md section 2). */
+/** The standard error body (docs/errors.md). */
 export interface ApiErrorBody {
   error: ErrorCategory;
   reason_code: ReasonCode;
