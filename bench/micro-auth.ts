@@ -1,7 +1,7 @@
 /**
  * What key verification costs on a cache hit, measured in-process, call by call.
  *
- * The measured unit is exactly steps 2–10 of the order of checks as src/pipeline.ts runs them (bearer, kill switch,
+ * The measured unit is `authenticate` of src/pipeline.ts: steps 2–10 of the order of checks (bearer, kill switch,
  * format and checksum, keyring, digest + cached lookup + state, organization, rate limit, route and scopes),
  * against the real access directory over a real SQLite store, with its cache warm. Each call is timed on its own
  * (hrtime), so the percentiles include whatever a call occasionally pays (GC, cache bookkeeping). For comparison
@@ -15,15 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createAccessDirectory } from '../src/access/access-directory.js';
-import {
-  checkDeploymentSwitch,
-  checkKeyState,
-  checkTokenFormat,
-  keyOrganization,
-  knownKey,
-} from '../src/access/authenticate.js';
-import { authorizeRoute } from '../src/access/authorize.js';
-import { bearerToken } from '../src/access/bearer.js';
+import { requireKnownKey, requireUsableKey } from '../src/access/authenticate.js';
 import { keyDigest, newestEntry } from '../src/access/digest-keyring.js';
 import { issueKey } from '../src/access/issue-key.js';
 import { generateKey } from '../src/access/key-format.js';
@@ -31,8 +23,8 @@ import { createKeyringSource } from '../src/access/keyring-source.js';
 import { loadConfig } from '../src/config.js';
 import { PublicError } from '../src/contract/errors.js';
 import { ROUTE_IDS, routeById, SCOPES } from '../src/contract/routes.js';
-import { bucketsFor, refuseWhenLimited } from '../src/limits/enforce.js';
 import { createMemoryRateLimiter } from '../src/limits/rate-limiter.js';
+import { authenticate, emptyTrace } from '../src/pipeline.js';
 import { openStore } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import { insertOrganization } from '../src/store/organizations.js';
@@ -50,7 +42,7 @@ export interface Distribution {
 export interface MicroAuthResult {
   /** Steps 2–10 with a warm cache: what a valid request pays before its query is parsed. */
   verifyHit: Distribution;
-  /** Step 7 alone: `knownKey` + `checkKeyState` (digest, two LRU reads, state checks). */
+  /** Step 7 alone: `requireKnownKey` + `requireUsableKey` (digest, two LRU reads, state checks). */
   lookupHit: Distribution;
   /** One HMAC-SHA256 of a token. */
   digest: Distribution;
@@ -130,21 +122,10 @@ export async function runMicroAuth(options: { calls: number }): Promise<MicroAut
   const route = routeById('get_encounter');
   const authorization = [`Bearer ${secret}`];
 
-  // Steps 2–10 of src/pipeline.ts, statement for statement.
-  const verify = async (authorizationValues: readonly string[]) => {
-    const token = bearerToken(authorizationValues);
-    checkDeploymentSwitch(config);
-    checkTokenFormat(token, config);
-    const ring = source.get();
-    const now = Date.now();
-    const key = await knownKey(directory, token, ring);
-    checkKeyState(key, now);
-    directory.markUsed(key.id, now);
-    const organization = await keyOrganization(directory, key);
-    const decision = await rateLimiter.consume(bucketsFor(key, organization, config), now);
-    refuseWhenLimited(decision);
-    return authorizeRoute(route, key, organization);
-  };
+  const deps = { config, keyring: source, directory, rateLimiter, now: Date.now };
+  // Steps 2–10: the pipeline's own function.
+  const verify = (authorizationValues: readonly string[]) =>
+    authenticate(deps, route, authorizationValues, emptyTrace());
 
   try {
     const warm = Math.min(20_000, options.calls);
@@ -152,7 +133,9 @@ export async function runMicroAuth(options: { calls: number }): Promise<MicroAut
     const verifyHit = distribution(await timeEach(options.calls, () => verify(authorization)));
     const ring = source.get();
     const lookupHit = distribution(
-      await timeEach(options.calls, async () => checkKeyState(await knownKey(directory, secret, ring), Date.now())),
+      await timeEach(options.calls, async () =>
+        requireUsableKey(await requireKnownKey(directory, secret, ring), Date.now()),
+      ),
     );
     const entry = newestEntry(ring);
     const digest = distribution(await timeEach(options.calls, () => keyDigest(entry, secret)));

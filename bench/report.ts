@@ -223,7 +223,7 @@ export function renderReport(results: BenchResults): string {
   const microRow = (label: string, d: MicroAuthResult['verifyHit']) =>
     out(`| ${label} | ${us(d.p50Us)} µs | ${us(d.p99Us)} µs | ${us(d.p999Us)} µs | ${us(d.meanUs)} µs |`);
   microRow('steps 2–10 (bearer → scopes), in-process, warm cache', micro.verifyHit);
-  microRow('step 7 alone: `knownKey` + `checkKeyState` (digest, 2 LRU reads, state)', micro.lookupHit);
+  microRow('step 7 alone: `requireKnownKey` + `requireUsableKey` (digest, 2 LRU reads, state)', micro.lookupHit);
   microRow('one HMAC-SHA256 digest', micro.digest);
   microRow('miss: random well-formed key → 401 invalid_key', micro.verifyMiss);
   out(

@@ -1,4 +1,5 @@
 /** Environment variables → a typed, validated configuration (docs/configuration.md). */
+import { AUDIO_URL_TTL_SECONDS } from './contract/bounds.js';
 
 export type DeploymentEnvironment = 'sandbox' | 'production';
 export type KeyEnvironment = 'test' | 'live';
@@ -122,7 +123,13 @@ export function loadConfig(env: Env = process.env): Config {
     createKeyringIfAbsent: environment === 'sandbox' && !keysFile,
     apiKeysEnabled: boolean(env, 'CHARTHERO_API_KEYS_ENABLED', true),
     audioStorage: audioStorage(env),
-    audioUrlTtlSeconds: integer(env, 'CHARTHERO_AUDIO_URL_TTL_SECONDS', 60, 3600, 900),
+    audioUrlTtlSeconds: integer(
+      env,
+      'CHARTHERO_AUDIO_URL_TTL_SECONDS',
+      AUDIO_URL_TTL_SECONDS.min,
+      AUDIO_URL_TTL_SECONDS.max,
+      AUDIO_URL_TTL_SECONDS.default,
+    ),
     publicBaseUrl: baseUrl(env, host, port),
     redisUrl,
     host,

@@ -6,18 +6,19 @@
 import type { Kysely } from 'kysely';
 import type { AccessDirectory } from './access/access-directory.js';
 import {
-  checkDeploymentSwitch,
-  checkKeyState,
-  checkTokenFormat,
-  keyOrganization,
-  knownKey,
+  requireDeploymentKeysEnabled,
+  requireKeyOrganization,
+  requireKnownKey,
+  requireUsableKey,
+  requireWellFormedToken,
 } from './access/authenticate.js';
-import { authorizeRoute } from './access/authorize.js';
+import { requireRouteAccess } from './access/authorize.js';
 import { bearerToken } from './access/bearer.js';
+import type { OrganizationState } from './access/key-state.js';
 import type { KeyringSource } from './access/keyring-source.js';
 import type { Config } from './config.js';
 import type { PublicRoute, RouteId } from './contract/routes.js';
-import { bucketsFor, refuseWhenLimited } from './limits/enforce.js';
+import { bucketsFor, requireWithinRateLimit } from './limits/enforce.js';
 import type { RateDecision, RateLimiter } from './limits/rate-limiter.js';
 import type { AudioStorage } from './media/storage.js';
 import { parseRouteQuery } from './query/list-query.js';
@@ -28,14 +29,18 @@ import { getEncounter, listEncounters } from './resources/encounters.js';
 import { getTranscript } from './resources/transcripts.js';
 import type { Database } from './store/schema.js';
 
-export interface PipelineDeps {
+/** What steps 2–10 need: everything about the key and its organization, nothing about the resources. */
+export interface AuthenticationDeps {
   config: Config;
   keyring: KeyringSource;
   directory: AccessDirectory;
   rateLimiter: RateLimiter;
+  now: () => number;
+}
+
+export interface PipelineDeps extends AuthenticationDeps {
   db: Kysely<Database>;
   storage: AudioStorage;
-  now: () => number;
 }
 
 export interface PublicRequest {
@@ -67,27 +72,40 @@ const RESOURCES: Record<RouteId, (request: ResourceRequest) => Promise<ResourceR
   get_audio_url: getAudioUrl,
 };
 
+/**
+ * Steps 2–10: from the `Authorization` header values to the organization the request acts for. Throws the first
+ * failure's PublicError. The pipeline and bench/micro-auth.ts both run exactly this.
+ */
+export async function authenticate(
+  deps: AuthenticationDeps,
+  route: PublicRoute,
+  authorization: readonly string[],
+  trace: Pick<RequestTrace, 'keyId' | 'organizationId' | 'rateLimit'>,
+): Promise<OrganizationState> {
+  const token = bearerToken(authorization); // 2. bearer
+  requireDeploymentKeysEnabled(deps.config); // 3. deployment kill switch
+  requireWellFormedToken(token, deps.config); // 4–5. test prefix, then format and checksum
+  const keyring = deps.keyring.get(); // 6. digest keyring
+  const now = deps.now();
+  const key = await requireKnownKey(deps.directory, token, keyring); // 7. lookup,
+  // The audit names the key and its organization even when the key's state or the organization refuses it.
+  trace.keyId = key.id;
+  trace.organizationId = key.organizationId;
+  requireUsableKey(key, now); // then revoked, disabled, expired
+  deps.directory.markUsed(key.id, now);
+  const keyOrg = await requireKeyOrganization(deps.directory, key); // 8. organization's API-key switch
+  trace.rateLimit = await deps.rateLimiter.consume(bucketsFor(key, keyOrg, deps.config), now); // 9. rate limit
+  requireWithinRateLimit(trace.rateLimit);
+  return requireRouteAccess(route, key, keyOrg); // 10. org scope, allowlist, route, scopes
+}
+
 export async function handlePublicRequest(
   deps: PipelineDeps,
   route: PublicRoute,
   request: PublicRequest,
   trace: RequestTrace,
 ): Promise<unknown> {
-  const token = bearerToken(request.authorization); // 2. bearer
-  checkDeploymentSwitch(deps.config); // 3. deployment kill switch
-  checkTokenFormat(token, deps.config); // 4–5. test prefix, then format and checksum
-  const keyring = deps.keyring.get(); // 6. digest keyring
-  const now = deps.now();
-  const key = await knownKey(deps.directory, token, keyring); // 7. lookup,
-  // The audit names the key and its organization even when the key's state or the organization refuses it.
-  trace.keyId = key.id;
-  trace.organizationId = key.organizationId;
-  checkKeyState(key, now); // then revoked, disabled, expired
-  deps.directory.markUsed(key.id, now);
-  const keyOrg = await keyOrganization(deps.directory, key); // 8. organization's API-key switch
-  trace.rateLimit = await deps.rateLimiter.consume(bucketsFor(key, keyOrg, deps.config), now); // 9. rate limit
-  refuseWhenLimited(trace.rateLimit);
-  const organization = authorizeRoute(route, key, keyOrg); // 10. org scope, allowlist, route, scopes
+  const organization = await authenticate(deps, route, request.authorization, trace); // 2–10. key and access
   const query = parseRouteQuery(route, request.rawQuery); // 11. query
   const result = await RESOURCES[route.id]({
     // 12. resources

@@ -3,7 +3,7 @@ import { PublicError } from '../contract/errors.js';
 import type { PublicRoute } from '../contract/routes.js';
 import type { KeyState, OrganizationState } from './key-state.js';
 
-export function authorizeRoute(
+export function requireRouteAccess(
   route: Pick<PublicRoute, 'id' | 'scopes'>,
   key: KeyState,
   organization: OrganizationState | null,

@@ -2,13 +2,14 @@
 import { randomInt } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { KeyEnvironment } from '../config.js';
+import { KEY_CHECKSUM_LENGTH, KEY_RANDOM_LENGTH } from '../contract/bounds.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const RANDOM_LENGTH = 32;
-const CHECKSUM_LENGTH = 6;
-const KEY_PATTERN = /^ch_sk_(live|test)_([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
+const KEY_PATTERN = new RegExp(
+  `^ch_sk_(live|test)_([0-9A-Za-z]{${KEY_RANDOM_LENGTH}})([0-9A-Za-z]{${KEY_CHECKSUM_LENGTH}})$`,
+);
 
-export const KEY_LENGTH = 'ch_sk_live_'.length + RANDOM_LENGTH + CHECKSUM_LENGTH;
+export const KEY_LENGTH = 'ch_sk_live_'.length + KEY_RANDOM_LENGTH + KEY_CHECKSUM_LENGTH;
 export const TEST_KEY_PREFIX = 'ch_sk_test_';
 
 function base62(value: number, width: number): string {
@@ -22,7 +23,7 @@ function base62(value: number, width: number): string {
 }
 
 export function keyChecksum(prefixAndRandom: string): string {
-  return base62(crc32(prefixAndRandom) >>> 0, CHECKSUM_LENGTH);
+  return base62(crc32(prefixAndRandom) >>> 0, KEY_CHECKSUM_LENGTH);
 }
 
 export interface ParsedKey {
@@ -43,7 +44,7 @@ export function parseKey(token: string): ParsedKey | null {
 /** A new key from the CSPRNG: 32 base62 characters carry log2(62^32) ≈ 190.5 bits. */
 export function generateKey(environment: KeyEnvironment): string {
   let random = '';
-  for (let i = 0; i < RANDOM_LENGTH; i++) random += BASE62[randomInt(62)];
+  for (let i = 0; i < KEY_RANDOM_LENGTH; i++) random += BASE62[randomInt(62)];
   const head = `ch_sk_${environment}_${random}`;
   return head + keyChecksum(head);
 }

@@ -140,7 +140,7 @@ export function parseTime(text: string, what: string): number {
 }
 
 /** Ids created here follow the import rule, so every organization can also be named in an import file. */
-export function checkId(text: string, what: string): string {
+export function requireValidId(text: string, what: string): string {
   if (!isValidId(text)) {
     throw new CliError(
       `${what} must be 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-", starting with a letter or digit`,

@@ -17,7 +17,6 @@ import type { Database } from '../store/schema.js';
 import { formatTimestamp } from '../time.js';
 import {
   CliError,
-  checkId,
   cliConfig,
   type JsonOption,
   leaf,
@@ -25,6 +24,7 @@ import {
   parseRouteIds,
   print,
   requireOrganization,
+  requireValidId,
   withDatabase,
 } from './context.js';
 
@@ -75,7 +75,7 @@ export function registerOrgCommands(program: Command): void {
       const name = options.name.trim();
       if (name === '') throw new CliError('--name must not be empty');
       const id =
-        options.id === undefined ? `org_${randomBytes(12).toString('base64url')}` : checkId(options.id, '--id');
+        options.id === undefined ? `org_${randomBytes(12).toString('base64url')}` : requireValidId(options.id, '--id');
       await withDatabase(cliConfig(), async (db) => {
         if (await findOrganization(db, id)) throw new CliError(`organization ${JSON.stringify(id)} already exists`);
         const row: OrganizationRow = {

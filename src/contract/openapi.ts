@@ -1,4 +1,5 @@
 /** The OpenAPI 3.1 document, generated from the route table, the response schemas and the reason-code registry. */
+import { KEY_CHECKSUM_LENGTH, KEY_RANDOM_LENGTH, LIST_LIMIT, LIST_OFFSET } from './bounds.js';
 import { exampleErrorBody } from './errors.js';
 import { REASONS, type ReasonCode } from './reasons.js';
 import { PUBLIC_ROUTES, type PublicRoute } from './routes.js';
@@ -64,8 +65,8 @@ function parameters(route: PublicRoute): Json[] {
     schema: { type: 'string' },
   }));
   const query: Record<string, Json> = {
-    limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
-    offset: { type: 'integer', minimum: 0, maximum: 10000, default: 0 },
+    limit: { type: 'integer', minimum: LIST_LIMIT.min, maximum: LIST_LIMIT.max, default: LIST_LIMIT.default },
+    offset: { type: 'integer', minimum: LIST_OFFSET.min, maximum: LIST_OFFSET.max, default: LIST_OFFSET.default },
     sort_order: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
     start_at: { type: 'string', format: 'date-time', description: 'Inclusive lower bound on created_at.' },
     end_at: { type: 'string', format: 'date-time', description: 'Exclusive upper bound on created_at.' },
@@ -139,7 +140,7 @@ export function buildOpenApiDocument(): Json {
         bearerAuth: {
           type: 'http',
           scheme: 'bearer',
-          bearerFormat: 'ch_sk_<live|test>_<38 characters>',
+          bearerFormat: `ch_sk_<live|test>_<${KEY_RANDOM_LENGTH + KEY_CHECKSUM_LENGTH} characters>`,
           description: 'An organization-scoped API key.',
         },
       },

@@ -1,5 +1,6 @@
 /** Response schemas: the server serializes with them and the OpenAPI document publishes them. */
 import { type TSchema, Type } from '@sinclair/typebox';
+import { LIST_LIMIT, LIST_OFFSET } from './bounds.js';
 import { REASONS, type ReasonCode } from './reasons.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -53,11 +54,12 @@ export const Encounter = Type.Object(
 export const EncounterList = Type.Object(
   {
     items: Type.Array(Encounter),
-    limit: Type.Integer({ minimum: 1, maximum: 100 }),
-    offset: Type.Integer({ minimum: 0, maximum: 10000 }),
+    limit: Type.Integer({ minimum: LIST_LIMIT.min, maximum: LIST_LIMIT.max }),
+    offset: Type.Integer({ minimum: LIST_OFFSET.min, maximum: LIST_OFFSET.max }),
     sort_order: StringEnum(['asc', 'desc'] as const),
     has_more: Type.Boolean(),
-    next_offset: Nullable(Type.Integer({ minimum: 1, maximum: 10000 })),
+    // The smallest next page starts one limit past the first offset.
+    next_offset: Nullable(Type.Integer({ minimum: LIST_OFFSET.min + LIST_LIMIT.min, maximum: LIST_OFFSET.max })),
   },
   { $id: 'EncounterList', additionalProperties: false },
 );

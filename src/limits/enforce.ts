@@ -24,6 +24,6 @@ export function bucketsFor(
 }
 
 /** 429 rate_limited when any bucket is empty; the decision still feeds the RateLimit headers. */
-export function refuseWhenLimited(decision: RateDecision): void {
+export function requireWithinRateLimit(decision: RateDecision): void {
   if (!decision.allowed) throw new PublicError('rate_limited', { retryAfterSeconds: decision.retryAfterSeconds });
 }

@@ -7,7 +7,7 @@ import { copyFile, type FileHandle, mkdir, open, readFile, rename, stat, unlink,
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type Keyring, newestEntry } from '../access/digest-keyring.js';
-import { assertObjectKey, META_SUFFIX } from './object-key.js';
+import { META_SUFFIX, requireObjectKey } from './object-key.js';
 import { signMediaUrl } from './signed-urls.js';
 import { sourceFileSize } from './source-file.js';
 import { type AudioStorage, type IssuedUrl, StorageUnavailableError, type StoredObject } from './storage.js';
@@ -75,7 +75,7 @@ export function createFileStorage(dir: string, options: FileStorageOptions): Fil
   const now = options.now ?? Date.now;
 
   function pathOf(objectKey: string): string {
-    assertObjectKey(objectKey);
+    requireObjectKey(objectKey);
     const path = join(root, ...objectKey.split('/'));
     // Defence in depth: the key rules already keep every path inside the folder.
     if (!path.startsWith(root + sep)) throw new Error('object path escapes the storage folder');

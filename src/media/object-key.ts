@@ -34,6 +34,6 @@ export function isValidObjectKey(key: unknown): key is string {
     );
 }
 
-export function assertObjectKey(key: unknown): asserts key is string {
+export function requireObjectKey(key: unknown): asserts key is string {
   if (!isValidObjectKey(key)) throw new InvalidObjectKeyError('invalid object key');
 }

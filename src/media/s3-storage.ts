@@ -11,7 +11,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { assertObjectKey } from './object-key.js';
+import { requireObjectKey } from './object-key.js';
 import { sourceFileSize } from './source-file.js';
 import { type AudioStorage, type IssuedUrl, StorageUnavailableError, type StoredObject } from './storage.js';
 
@@ -107,7 +107,7 @@ export function createS3Storage(url: string, options: S3StorageOptions = {}): Au
   const now = options.now ?? Date.now;
 
   function keyOf(objectKey: string): string {
-    assertObjectKey(objectKey);
+    requireObjectKey(objectKey);
     return `${prefix}${objectKey}`;
   }
 

@@ -1,4 +1,5 @@
 /** Step 11 of the order of checks (docs/order-of-checks.md): the query string of a public route (docs/list-query.md). */
+import { type IntegerBound, LIST_LIMIT, LIST_OFFSET } from '../contract/bounds.js';
 import { PublicError } from '../contract/errors.js';
 import type { PublicRoute } from '../contract/routes.js';
 import { parseTimestamp } from '../time.js';
@@ -11,7 +12,13 @@ export interface ListQuery {
   endMs: number | null;
 }
 
-const DEFAULTS: ListQuery = { limit: 50, offset: 0, sortOrder: 'desc', startMs: null, endMs: null };
+const DEFAULTS: ListQuery = {
+  limit: LIST_LIMIT.default,
+  offset: LIST_OFFSET.default,
+  sortOrder: 'desc',
+  startMs: null,
+  endMs: null,
+};
 
 /** Longest unsupported key echoed in `field`, in UTF-16 code units (so it also holds for code points). */
 const MAX_FIELD_ECHO = 64;
@@ -81,8 +88,8 @@ function echoableField(key: string): string | null {
   return key;
 }
 
-/** A canonical decimal integer within [min, max], or null. Compares by length first so huge inputs cannot overflow. */
-function canonicalInteger(text: string, min: number, max: number): number | null {
+/** A canonical decimal integer within the bound, or null. Compares by length first so huge inputs cannot overflow. */
+function canonicalInteger(text: string, { min, max }: IntegerBound): number | null {
   if (text.length > String(max).length || !CANONICAL_INTEGER.test(text)) return null;
   const value = Number(text);
   return value >= min && value <= max ? value : null;
@@ -120,11 +127,11 @@ export function parseRouteQuery(route: Pick<PublicRoute, 'queryKeys'>, rawQuery:
 
   const limit = single('limit');
   if (limit !== undefined) {
-    const parsed = limit === null ? null : canonicalInteger(limit, 1, 100);
+    const parsed = limit === null ? null : canonicalInteger(limit, LIST_LIMIT);
     if (parsed === null) {
       throw new PublicError('invalid_limit', {
         field: 'limit',
-        message: 'limit must be given once, as a whole number from 1 to 100 without sign or leading zeros.',
+        message: `limit must be given once, as a whole number from ${LIST_LIMIT.min} to ${LIST_LIMIT.max} without sign or leading zeros.`,
       });
     }
     query.limit = parsed;
@@ -132,11 +139,11 @@ export function parseRouteQuery(route: Pick<PublicRoute, 'queryKeys'>, rawQuery:
 
   const offset = single('offset');
   if (offset !== undefined) {
-    const parsed = offset === null ? null : canonicalInteger(offset, 0, 10_000);
+    const parsed = offset === null ? null : canonicalInteger(offset, LIST_OFFSET);
     if (parsed === null) {
       throw new PublicError('invalid_offset', {
         field: 'offset',
-        message: 'offset must be given once, as a whole number from 0 to 10000 without sign or leading zeros.',
+        message: `offset must be given once, as a whole number from ${LIST_OFFSET.min} to ${LIST_OFFSET.max} without sign or leading zeros.`,
       });
     }
     query.offset = parsed;

@@ -1,5 +1,6 @@
 /** list_encounters and get_encounter, and the encounter checks every detail route starts with. */
 import type { Kysely } from 'kysely';
+import { LIST_OFFSET } from '../contract/bounds.js';
 import { PublicError } from '../contract/errors.js';
 import { isValidId } from '../contract/ids.js';
 import {
@@ -12,8 +13,6 @@ import {
 import type { Database } from '../store/schema.js';
 import type { ResourceRequest, ResourceResult } from './context.js';
 import { encounterView } from './views.js';
-
-const MAX_OFFSET = 10_000;
 
 /** Step 12's encounter checks, in order: exists → same organization → not demo/training → available. */
 export async function requireEncounter(
@@ -74,7 +73,7 @@ export async function listEncounters(request: ResourceRequest): Promise<Resource
       offset,
       sort_order: sortOrder,
       has_more: hasMore,
-      next_offset: hasMore && next <= MAX_OFFSET ? next : null,
+      next_offset: hasMore && next <= LIST_OFFSET.max ? next : null,
     },
     resourceIds: disclosedIds(items),
   };

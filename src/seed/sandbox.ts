@@ -194,7 +194,7 @@ async function* sandboxLines(options: Required<SeedOptions>, audioDir: string): 
   }
 }
 
-function checkOptions(options: SeedOptions): Required<SeedOptions> {
+function requireSeedOptions(options: SeedOptions): Required<SeedOptions> {
   if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff) {
     throw new RangeError('seed must be an integer from 0 to 4294967295');
   }
@@ -209,7 +209,7 @@ function checkOptions(options: SeedOptions): Required<SeedOptions> {
  * one org-scoped key with every scope. The secret is in the result and nowhere else.
  */
 export async function seedSandbox(deps: SeedDependencies, options: SeedOptions): Promise<SeedResult> {
-  const settled = checkOptions(options);
+  const settled = requireSeedOptions(options);
   const audioDir = await mkdtemp(join(tmpdir(), 'charthero-seed-'));
   try {
     await importLines(deps.db, deps.storage, sandboxLines(settled, audioDir), audioDir);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KeyState, OrganizationState } from '../../../src/access/key-state.js';
 import { PublicError } from '../../../src/contract/errors.js';
-import { bucketsFor, refuseWhenLimited } from '../../../src/limits/enforce.js';
+import { bucketsFor, requireWithinRateLimit } from '../../../src/limits/enforce.js';
 import {
   type BucketSpec,
   bucketState,
@@ -138,7 +138,7 @@ describe('headers', () => {
   });
 });
 
-describe('bucketsFor and refuseWhenLimited', () => {
+describe('bucketsFor and requireWithinRateLimit', () => {
   const key = (rateLimitPerSecond: number | null): KeyState => ({
     id: 'key_1',
     organizationId: 'org_1',
@@ -175,9 +175,9 @@ describe('bucketsFor and refuseWhenLimited', () => {
   });
 
   it('refuses with 429 rate_limited and the computed Retry-After', () => {
-    expect(() => refuseWhenLimited({ allowed: true, retryAfterSeconds: 0, buckets: [] })).not.toThrow();
+    expect(() => requireWithinRateLimit({ allowed: true, retryAfterSeconds: 0, buckets: [] })).not.toThrow();
     try {
-      refuseWhenLimited({ allowed: false, retryAfterSeconds: 3, buckets: [] });
+      requireWithinRateLimit({ allowed: false, retryAfterSeconds: 3, buckets: [] });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(PublicError);
