@@ -1,4 +1,4 @@
-/** buildApp: the Fastify instance, wired from already-built dependencies (main/server.ts builds those). */
+/** buildApp: the Fastify instance, wired from already-built dependencies (src/runtime.ts builds those). */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AuditSink } from './audit/events.js';
 import { PublicError } from './contract/errors.js';

@@ -29,7 +29,7 @@ export interface Config {
   metricsPort: number | undefined;
 }
 
-export class ConfigError extends Error {
+class ConfigError extends Error {
   constructor(variable: string, problem: string) {
     super(`${variable}: ${problem}`);
     this.name = 'ConfigError';

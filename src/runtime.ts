@@ -40,7 +40,7 @@ export interface RuntimeOptions {
 }
 
 /** The pino logger: never the Authorization header, even if a future log line includes request headers. */
-export function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogger {
+function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogger {
   return pino({
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' },

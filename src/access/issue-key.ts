@@ -23,7 +23,7 @@ export interface IssuedKey {
   secret: string;
 }
 
-export function newKeyId(): string {
+function newKeyId(): string {
   return `key_${randomBytes(12).toString('base64url')}`;
 }
 

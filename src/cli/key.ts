@@ -20,7 +20,7 @@ import {
 const timestamp = (ms: number | null) => (ms === null ? null : formatTimestamp(ms));
 
 /** Everything about a key except its secret and digest, which never leave the database (or this process). */
-export function keyJson(row: ApiKeyRow) {
+function keyJson(row: ApiKeyRow) {
   return {
     id: row.id,
     name: row.name,

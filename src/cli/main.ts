@@ -24,7 +24,7 @@ function oneLine(text: string): string {
     .trim();
 }
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('charthero')
     .description('Operator CLI for the ChartHero Public API')
     // Settings copied to every subcommand created after them (commander inherits them at creation).

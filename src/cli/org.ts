@@ -28,7 +28,7 @@ import {
   withDatabase,
 } from './context.js';
 
-export function organizationJson(row: OrganizationRow) {
+function organizationJson(row: OrganizationRow) {
   return {
     id: row.id,
     name: row.name,

@@ -6,7 +6,7 @@ import { AudioUrlResponse, DocumentDetail, EncounterDetail, EncounterList, Trans
 export const SCOPES = ['encounters:read', 'patients:read', 'documents:read', 'recordings:read'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export const LIST_QUERY_KEYS = ['limit', 'offset', 'sort_order', 'start_at', 'end_at'] as const;
+const LIST_QUERY_KEYS = ['limit', 'offset', 'sort_order', 'start_at', 'end_at'] as const;
 export type ListQueryKey = (typeof LIST_QUERY_KEYS)[number];
 
 export type RouteId = 'list_encounters' | 'get_encounter' | 'get_document' | 'get_transcript' | 'get_audio_url';
@@ -112,8 +112,6 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 ];
 
 export const ROUTE_IDS = PUBLIC_ROUTES.map((route) => route.id);
-
-export const PUBLIC_BASE_PATH = BASE;
 
 /** Where the OpenAPI document is served (docs/api.md). */
 export const OPENAPI_PATH = '/openapi/v1/openapi.json';

@@ -8,7 +8,7 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 const Timestamp = Type.String({ format: 'date-time', examples: ['2026-05-25T14:00:00Z'] });
 
 /** A flat string enum (TypeBox's literal unions come out as anyOf of one-value enums). */
-export const StringEnum = <T extends string>(values: readonly T[], options: Record<string, unknown> = {}) =>
+const StringEnum = <T extends string>(values: readonly T[], options: Record<string, unknown> = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
 export const Patient = Type.Object(
@@ -22,7 +22,6 @@ export const Patient = Type.Object(
 );
 
 export const SUPPORTED_DOCUMENT_TYPES = ['document', 'ambient_transcript'] as const;
-export type SupportedDocumentType = (typeof SUPPORTED_DOCUMENT_TYPES)[number];
 
 export const DocumentSummary = Type.Object(
   {

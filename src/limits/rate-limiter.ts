@@ -53,7 +53,7 @@ export function bucketState(spec: BucketSpec, tokens: number): BucketState {
 }
 
 /** The request is allowed only when every bucket holds a whole token. */
-export function allAllowed(refilledTokens: readonly number[]): boolean {
+function allAllowed(refilledTokens: readonly number[]): boolean {
   return refilledTokens.every((tokens) => tokens >= 1);
 }
 

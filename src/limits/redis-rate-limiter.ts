@@ -34,7 +34,7 @@ import {
  * bucket. Returns {allowed (1/0), now, tokens after the decision per bucket}; numbers travel as `%.17g` strings,
  * which round-trip doubles exactly (Lua integers in replies would truncate).
  */
-export const CONSUME_SCRIPT = `
+const CONSUME_SCRIPT = `
 local now
 if ARGV[1] == '' then
   local time = redis.call('TIME')

@@ -11,7 +11,7 @@ export const MAX_OBJECT_KEY_BYTES = 1024;
 export const META_SUFFIX = '.meta.json';
 
 /** So a segment plus the sidecar suffix still fits the usual 255-byte file-name limit. */
-export const MAX_SEGMENT_BYTES = 255 - META_SUFFIX.length;
+const MAX_SEGMENT_BYTES = 255 - META_SUFFIX.length;
 
 /**
  * Why each rule exists: no absolute path, `..`, backslash or empty segment can point outside the storage folder;

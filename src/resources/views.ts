@@ -2,7 +2,7 @@
 import type { DocumentRow, EncounterRow, PatientRow } from '../store/clinical.js';
 import { formatTimestamp } from '../time.js';
 
-export function documentSummary(document: DocumentRow) {
+function documentSummary(document: DocumentRow) {
   return {
     document_id: document.id,
     schema_type: document.schema_type,

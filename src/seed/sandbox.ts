@@ -52,7 +52,7 @@ export interface SeedResult {
   encounters: number;
 }
 
-export function sandboxOrganizationId(seed: number): string {
+function sandboxOrganizationId(seed: number): string {
   return seed === SEED_DEFAULTS.seed ? 'org_sandbox' : `org_sandbox_${seed}`;
 }
 
