@@ -372,6 +372,28 @@ describe('charthero CLI → running server, observed over HTTP within 1 s', () =
     for (const secret of secrets) expect(all.stdout).not.toContain(secret.slice(11));
   });
 
+  it('key list shows when a key was last used (written behind, within the 5 s flush); null for a key never used', async () => {
+    type Listed = { id: string; last_used_at: string | null };
+    const unused = createKey(['--org', ORG, '--scopes', 'all', '--name', 'never used']);
+    const used = createKey(['--org', ORG, '--scopes', 'all', '--name', 'used once']);
+    const sentAfter = Date.now();
+    await observeWithin('list_encounters', used.secret, 'ok', performance.now());
+    const answeredBy = Date.now();
+    const listed = () => cli.json<{ keys: Listed[] }>(['key', 'list', '--org', ORG]).keys;
+    let keys = listed();
+    const deadline = Date.now() + 8000;
+    while (keys.find((key) => key.id === used.id)?.last_used_at == null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      keys = listed();
+    }
+    const lastUsed = keys.find((key) => key.id === used.id)?.last_used_at;
+    expect(lastUsed).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
+    // Timestamps may be written to the second: the request's moment, rounded down.
+    expect(Date.parse(lastUsed!)).toBeGreaterThanOrEqual(Math.floor(sentAfter / 1000) * 1000);
+    expect(Date.parse(lastUsed!)).toBeLessThanOrEqual(answeredBy);
+    expect(keys.find((key) => key.id === unused.id)?.last_used_at).toBeNull();
+  });
+
   it('audit list --json shows the requests made with each key, by key id', async () => {
     type Event = {
       event: string;

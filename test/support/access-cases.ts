@@ -113,6 +113,11 @@ export const MALFORMED_TOKEN_CASES: AuthCase[] = [
     reason_code: 'malformed_token',
   },
   {
+    name: 'a 33-character body with a valid checksum',
+    headers: () => bearer(makeToken('test', randomBody(33))),
+    reason_code: 'malformed_token',
+  },
+  {
     name: 'a body with a non-base62 character and a valid checksum',
     headers: () => bearer(makeToken('test', `${randomBody(31)}-`)),
     reason_code: 'malformed_token',

@@ -5,6 +5,7 @@
  */
 import { describe, it } from 'vitest';
 import type { RouteId } from '../../../src/contract/routes.js';
+import { insertOrganization } from '../../../src/store/organizations.js';
 import { forbiddenAccessCases, sufficientScopeKeys } from '../access-cases.js';
 import { expectError, expectOk } from '../expect-error.js';
 import { addKey } from '../fixture.js';
@@ -81,6 +82,21 @@ export function forbiddenSuite(route: RouteId, options: ForbiddenOptions = {}): 
           expectError(await h.get(URL, bearer(key.secret)), { reason_code });
         },
       );
+
+      it('an organization neither allowlisted nor with the route enabled gets organization_not_allowlisted (allowlist before route)', async () => {
+        await insertOrganization(h.runtime.store.db, {
+          id: `org_closed_${route}`,
+          name: 'Closed Clinic',
+          allowlisted: 0,
+          api_keys_enabled: 1,
+          rate_limit_per_second: 0,
+          enabled_routes: '',
+          state_version: 1,
+          created_at_ms: Date.now(),
+        });
+        const key = await addKey(h.runtime, h.config, { organizationId: `org_closed_${route}` });
+        expectError(await h.get(URL, bearer(key.secret)), { reason_code: 'organization_not_allowlisted' });
+      });
 
       if (hasEncounter) {
         it('an unsupported query key on a cross-organization encounter is a 400 (the query before the resources)', async () => {

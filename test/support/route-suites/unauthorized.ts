@@ -13,8 +13,9 @@ import {
   PRODUCTION_CASES,
 } from '../access-cases.js';
 import { expectError, expectOk } from '../expect-error.js';
+import { addKey } from '../fixture.js';
 import type { Harness, HarnessOptions } from '../harness.js';
-import { auth, BAD_QUERY, OK_URL, pathOf, send } from '../requests.js';
+import { auth, BAD_QUERY, bearer, OK_URL, pathOf, send } from '../requests.js';
 import { useHarness } from '../use-harness.js';
 
 type Cases = (h: Harness) => void;
@@ -51,6 +52,17 @@ export function unauthorizedSuite(route: RouteId, options: UnauthorizedOptions =
     it.each(ACCEPTED_BEARER_FORMS)('accepts a valid key with a $name', async ({ headers }) => {
       const body = options.okBody ?? JSON.parse((await h.get(URL, auth(h))).body);
       expectOk(await h.get(URL, headers(h)), body);
+    });
+
+    describe("order of checks: the key's state (step 7) before its organization's API-key switch (step 8)", () => {
+      it.each([
+        ['revoked', 'revoked_key', { status: 'revoked' }],
+        ['disabled', 'disabled_key', { status: 'disabled' }],
+        ['expired', 'expired_key', { expiresAtMs: 1000 }],
+      ] as const)('a %s key of org_off (API keys switched off) gets %s', async (_state, reason_code, state) => {
+        const key = await addKey(h.runtime, h.config, { organizationId: 'org_off', ...state });
+        expectError(await h.get(URL, bearer(key.secret)), { reason_code });
+      });
     });
 
     (options.sandbox ?? detailSandboxCases(route))(h);
