@@ -56,10 +56,10 @@ export function unauthorizedSuite(route: RouteId, options: UnauthorizedOptions =
 
     describe("order of checks: the key's state (step 7) before its organization's API-key switch (step 8)", () => {
       it.each([
-        ['revoked', 'revoked_key', { status: 'revoked' }],
-        ['disabled', 'disabled_key', { status: 'disabled' }],
-        ['expired', 'expired_key', { expiresAtMs: 1000 }],
-      ] as const)('a %s key of org_off (API keys switched off) gets %s', async (_state, reason_code, state) => {
+        ['a revoked', 'revoked_key', { status: 'revoked' }],
+        ['a disabled', 'disabled_key', { status: 'disabled' }],
+        ['an expired', 'expired_key', { expiresAtMs: 1000 }],
+      ] as const)('%s key of org_off (API keys switched off) gets %s', async (_state, reason_code, state) => {
         const key = await addKey(h.runtime, h.config, { organizationId: 'org_off', ...state });
         expectError(await h.get(URL, bearer(key.secret)), { reason_code });
       });

@@ -16,29 +16,32 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A mode as a test name shows it (`0640`), with the mode. */
+const octal = (mode: number): [string, number] => [`0${mode.toString(8)}`, mode];
+
 const REFUSED = 'keyring file must not be readable by group or others (chmod 600)';
 
 describe('readKeyringFile: the permission mask', () => {
-  it.each([0o600, 0o400, 0o700, 0o200])('accepts mode %o when the file must be private', (mode) => {
+  it.each([0o600, 0o400, 0o700, 0o200].map(octal))('accepts mode %s when the file must be private', (_octal, mode) => {
     chmodSync(file, mode);
     expect(readKeyringFile(file, { requirePrivate: true }).entries.map((entry) => entry.version)).toEqual(versions);
   });
 
   it.each([
-    ['world-readable only', 0o604],
-    ['world-writable only', 0o602],
-    ['world-executable only', 0o601],
-    ['group-readable only', 0o640],
-    ['group-writable only', 0o620],
-    ['group-executable only', 0o610],
-    ['readable by everyone', 0o644],
-    ['everything to everyone', 0o777],
-  ])('refuses a file that is %s (mode %o) when it must be private', (_name, mode) => {
+    ['world-readable only', ...octal(0o604)],
+    ['world-writable only', ...octal(0o602)],
+    ['world-executable only', ...octal(0o601)],
+    ['group-readable only', ...octal(0o640)],
+    ['group-writable only', ...octal(0o620)],
+    ['group-executable only', ...octal(0o610)],
+    ['readable by everyone', ...octal(0o644)],
+    ['everything to everyone', ...octal(0o777)],
+  ])('refuses a file that is %s (mode %s) when it must be private', (_name, _octal, mode) => {
     chmodSync(file, mode);
     expect(() => readKeyringFile(file, { requirePrivate: true })).toThrow(REFUSED);
   });
 
-  it.each([0o644, 0o604, 0o640])('reads mode %o when privacy is not required (sandbox)', (mode) => {
+  it.each([0o644, 0o604, 0o640].map(octal))('reads mode %s when privacy is not required (sandbox)', (_octal, mode) => {
     chmodSync(file, mode);
     expect(readKeyringFile(file, { requirePrivate: false }).entries.map((entry) => entry.version)).toEqual(versions);
   });
