@@ -132,6 +132,10 @@ export function buildOpenApiDocument(): Json {
         'audio URLs. Every error has the body `{error, reason_code, message, field}`; branch on `reason_code`.',
     },
     servers: [{ url: 'http://127.0.0.1:8080', description: 'Local sandbox' }],
+    // The whole registry, also the codes no operation lists (unmatched paths, media URLs): the SDK's reason table.
+    'x-reason-codes': Object.fromEntries(
+      Object.entries(REASONS).map(([code, spec]) => [code, { status: spec.status, error: spec.error }]),
+    ),
     tags: [{ name: 'Encounters', description: 'Encounters and their documents.' }],
     security: [{ bearerAuth: [] }],
     paths,

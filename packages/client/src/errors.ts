@@ -1,8 +1,10 @@
 /**
- * Errors the client throws. `ChartHeroError` is every non-2xx answer of the API; branch on `reasonCode`
- * (a union of the documented codes), never on `message`, which the server may reword at any time.
+ * Errors the client throws. `ChartHeroError` is every non-2xx answer of the API; branch on `reasonCode`, never on
+ * `message`, which the server may reword at any time. A code added by a newer server arrives as itself (typed as
+ * any string besides the known union), and the helpers and retry policy treat it by its HTTP status.
  */
-import type { ApiErrorBody, ErrorCategory, OperationId, ReasonCode } from './types.js';
+import { REASON_TABLE } from './generated/contract.js';
+import type { ApiErrorBody, ErrorCategory, KnownReasonCode, OperationId, ReasonCode } from './types.js';
 
 interface ReasonInfo {
   readonly status: number;
@@ -10,52 +12,22 @@ interface ReasonInfo {
 }
 
 /**
- * Every documented reason code with its status and category (docs/errors.md). The mapped type makes the
- * compiler reject a missing or an extra code whenever the generated types change.
+ * Every reason code this SDK version knows, with its status and category (docs/errors.md), generated from
+ * the OpenAPI artifact's `x-reason-codes` by `npm run openapi:write`.
  */
-export const REASON_CODES: { readonly [Code in ReasonCode]: ReasonInfo } = {
-  missing_bearer: { status: 401, error: 'api_key_unauthorized' },
-  api_keys_disabled: { status: 401, error: 'api_key_unauthorized' },
-  test_prefix_not_allowed: { status: 401, error: 'api_key_unauthorized' },
-  malformed_token: { status: 401, error: 'api_key_unauthorized' },
-  invalid_key: { status: 401, error: 'api_key_unauthorized' },
-  revoked_key: { status: 401, error: 'api_key_unauthorized' },
-  disabled_key: { status: 401, error: 'api_key_unauthorized' },
-  expired_key: { status: 401, error: 'api_key_unauthorized' },
-  org_scope_only_required: { status: 403, error: 'api_key_forbidden' },
-  organization_not_allowlisted: { status: 403, error: 'api_key_forbidden' },
-  route_not_allowed: { status: 403, error: 'api_key_forbidden' },
-  missing_scope: { status: 403, error: 'api_key_forbidden' },
-  cross_organization_denied: { status: 403, error: 'api_key_forbidden' },
-  demo_training_denied: { status: 403, error: 'api_key_forbidden' },
-  unsupported_filter: { status: 400, error: 'api_key_validation_failed' },
-  invalid_limit: { status: 422, error: 'api_key_validation_failed' },
-  invalid_offset: { status: 422, error: 'api_key_validation_failed' },
-  invalid_sort: { status: 422, error: 'api_key_validation_failed' },
-  invalid_query: { status: 422, error: 'api_key_validation_failed' },
-  encounter_not_found: { status: 404, error: 'public_api_not_found' },
-  document_not_found: { status: 404, error: 'public_api_not_found' },
-  transcript_not_found: { status: 404, error: 'public_api_not_found' },
-  audio_not_available_for_document: { status: 404, error: 'public_api_not_found' },
-  audio_not_found: { status: 404, error: 'public_api_not_found' },
-  unsupported_document_type: { status: 400, error: 'public_api_not_found' },
-  route_not_found: { status: 404, error: 'public_api_not_found' },
-  method_not_allowed: { status: 405, error: 'public_api_not_found' },
-  media_url_invalid: { status: 404, error: 'public_api_not_found' },
-  digest_key_unavailable: { status: 503, error: 'public_api_unavailable' },
-  audio_storage_unavailable: { status: 503, error: 'public_api_unavailable' },
-  datastore_unavailable: { status: 503, error: 'public_api_unavailable' },
-  rate_limited: { status: 429, error: 'public_api_rate_limited' },
-  internal_error: { status: 500, error: 'public_api_error' },
-};
+export const REASON_CODES: { readonly [Code in KnownReasonCode]: ReasonInfo } = REASON_TABLE;
 
-export function isReasonCode(value: unknown): value is ReasonCode {
+/** Whether `value` is a reason code this SDK version knows (a newer server may send others). */
+export function isReasonCode(value: unknown): value is KnownReasonCode {
   return typeof value === 'string' && Object.hasOwn(REASON_CODES, value);
 }
 
+/** The statuses retried by default: 429 (rate limited) and 503 (a dependency is temporarily unavailable). */
+export const DEFAULT_RETRY_STATUSES: readonly number[] = [429, 503];
+
 /**
  * What a caller should do about an error, after the contract's client guidance:
- * - `fix_request` (400, 405, 422): change the request; `field` and `reasonCode` name the problem.
+ * - `fix_request` (400, 405, 422 and any other 4xx): change the request; `field` and `reasonCode` name the problem.
  * - `fix_credentials` (401): do not retry with the same key until the key, environment or header is corrected.
  * - `check_access` (403): check scopes, route enablement for the organization, and whether the resource is yours.
  * - `treat_as_missing` (404): the resource does not exist or is not available through the public API.
@@ -65,20 +37,18 @@ export function isReasonCode(value: unknown): value is ReasonCode {
 export type ErrorAction = 'fix_request' | 'fix_credentials' | 'check_access' | 'treat_as_missing' | 'retry' | 'report';
 
 export function actionForStatus(status: number): ErrorAction {
-  if (status === 400 || status === 405 || status === 422) return 'fix_request';
   if (status === 401) return 'fix_credentials';
   if (status === 403) return 'check_access';
   if (status === 404) return 'treat_as_missing';
-  if (status === 429 || status === 503) return 'retry';
+  if (DEFAULT_RETRY_STATUSES.includes(status)) return 'retry';
+  // Any other 4xx (400, 405, 422, or one a newer server adds) is about the request itself.
+  if (status >= 400 && status < 500) return 'fix_request';
   return 'report';
 }
 
-/** The statuses retried by default: 429 (rate limited) and 503 (a dependency is temporarily unavailable). */
-export const DEFAULT_RETRY_STATUSES: readonly number[] = [429, 503];
-
 export interface ChartHeroErrorInit {
   status: number;
-  error: ErrorCategory;
+  error: ErrorCategory | (string & {});
   reasonCode: ReasonCode;
   message: string;
   field: string | null;
@@ -96,10 +66,15 @@ export class ChartHeroError extends Error {
   override readonly name = 'ChartHeroError';
   /** The HTTP status. */
   readonly status: number;
-  /** The body's `error` category, e.g. `api_key_unauthorized`. */
-  readonly error: ErrorCategory;
-  /** The stable reason code. Branch on this. */
+  /** The body's `error` category as sent, e.g. `api_key_unauthorized` (`public_api_error` without a contract body). */
+  readonly error: ErrorCategory | (string & {});
+  /**
+   * The stable reason code as sent. Branch on this: a `KnownReasonCode`, or a code added by a newer server (see
+   * `knownReason`), which the status-based helpers (`action`, `retryable`, `isAuthError`, …) still classify.
+   */
   readonly reasonCode: ReasonCode;
+  /** Whether `reasonCode` is one this SDK version knows (`isReasonCode`). */
+  readonly knownReason: boolean;
   /** The query parameter at fault when exactly one is, otherwise `null`. */
   readonly field: string | null;
   /** The response's `X-Request-Id`; quote it when contacting support. */
@@ -111,13 +86,13 @@ export class ChartHeroError extends Error {
   /** Which attempt (1-based) got this answer; greater than 1 after retries. */
   readonly attempt: number;
   /**
-   * `true` when the body was a contract error body with a reason code this SDK knows. `false` for anything else
-   * (a proxy's HTML page, an empty body, a code added by a newer server): then `reasonCode` is `internal_error`,
-   * `error` is `public_api_error`, `serverReasonCode` keeps the code the server sent (if any) and `responseText`
-   * the start of the body. Retry decisions depend on `status` only, so a proxy's 503 page is still retried.
+   * `true` when the body was a contract error body (`error`, `reason_code`, `message`, `field`), whatever its code.
+   * `false` for anything else (a proxy's HTML page, an empty body): then `reasonCode` is `internal_error`, `error`
+   * is `public_api_error` and `responseText` holds the start of the body. Retry decisions depend on `status` only,
+   * so a proxy's 503 page is still retried.
    */
   readonly contractBody: boolean;
-  /** The `reason_code` exactly as the server sent it (equal to `reasonCode` when `contractBody`). */
+  /** The `reason_code` exactly as the server sent it (equal to `reasonCode` when `contractBody`, else null). */
   readonly serverReasonCode: string | null;
   /** The first 1 000 characters of a body that was not a contract error body. */
   readonly responseText: string | null;
@@ -127,6 +102,7 @@ export class ChartHeroError extends Error {
     this.status = init.status;
     this.error = init.error;
     this.reasonCode = init.reasonCode;
+    this.knownReason = isReasonCode(init.reasonCode);
     this.field = init.field;
     this.requestId = init.requestId;
     this.retryAfterMs = init.retryAfterMs ?? null;
@@ -268,8 +244,9 @@ export interface ErrorResponseInfo {
 }
 
 /**
- * Builds the error for a non-2xx response from its status and body text. A contract body with a known reason code
- * is carried over as is; anything else becomes `internal_error` with `contractBody: false` (see `ChartHeroError`).
+ * Builds the error for a non-2xx response from its status and body text. A contract body is carried over as is,
+ * also with a reason code or category this SDK does not know yet; anything else becomes `internal_error` with
+ * `contractBody: false` (see `ChartHeroError`).
  */
 export function errorFromResponse(info: ErrorResponseInfo): ChartHeroError {
   const common = {
@@ -285,26 +262,23 @@ export function errorFromResponse(info: ErrorResponseInfo): ChartHeroError {
   } catch {
     parsed = undefined;
   }
-  if (isContractBody(parsed) && isReasonCode(parsed.reason_code)) {
+  if (isContractBody(parsed)) {
     return new ChartHeroError({
       ...common,
-      error: parsed.error as ErrorCategory,
+      error: parsed.error,
       reasonCode: parsed.reason_code,
       message: parsed.message,
       field: typeof parsed.field === 'string' ? parsed.field : null,
     });
   }
-  const serverReasonCode = isContractBody(parsed) ? parsed.reason_code : null;
   return new ChartHeroError({
     ...common,
     error: 'public_api_error',
     reasonCode: 'internal_error',
-    message: isContractBody(parsed)
-      ? parsed.message
-      : `Unexpected response from the ChartHero API (HTTP ${info.status}) without a contract error body.`,
-    field: isContractBody(parsed) && typeof parsed.field === 'string' ? parsed.field : null,
+    message: `Unexpected response from the ChartHero API (HTTP ${info.status}) without a contract error body.`,
+    field: null,
     contractBody: false,
-    serverReasonCode,
+    serverReasonCode: null,
     responseText: info.text.slice(0, RESPONSE_TEXT_LIMIT),
   });
 }

@@ -65,6 +65,7 @@ export type {
   EncounterList,
   ErrorBodyOf,
   ErrorCategory,
+  KnownReasonCode,
   ListEncountersQuery,
   NoteDocument,
   OperationId,

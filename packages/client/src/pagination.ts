@@ -5,12 +5,13 @@
  * seen (keyset style), so its offset only counts the encounters already seen at that one instant.
  */
 import { OffsetCeilingError } from './errors.js';
+import { LIST_LIMIT, LIST_OFFSET } from './generated/contract.js';
 import type { DateInput, Encounter, EncounterList, ListEncountersQuery } from './types.js';
 
-/** The list endpoint's highest accepted `offset` (docs/list-query.md). */
-export const MAX_OFFSET = 10_000;
-/** The list endpoint's highest accepted `limit`. */
-export const MAX_LIMIT = 100;
+/** The list endpoint's highest accepted `offset` (from the OpenAPI artifact). */
+export const MAX_OFFSET: number = LIST_OFFSET.max;
+/** The list endpoint's highest accepted `limit` (from the OpenAPI artifact). */
+export const MAX_LIMIT: number = LIST_LIMIT.max;
 export const DEFAULT_SYNC_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 export type ListPage<R> = (query: ListEncountersQuery, request: R) => Promise<EncounterList>;

@@ -2,6 +2,7 @@
  * Public types, all derived from the generated OpenAPI types (src/generated/openapi.ts), which are generated from the
  * committed artifact openapi/v1/openapi.json. Nothing here is written by hand except the names.
  */
+import type { REASON_TABLE } from './generated/contract.js';
 import type { components, operations } from './generated/openapi.js';
 
 type Schemas = components['schemas'];
@@ -43,21 +44,29 @@ export type ReasonCodeOf<Op extends OperationId> = FieldOf<ErrorBodyOf<Op>, 'rea
 export type OperationReasonCode = { [Op in OperationId]: ReasonCodeOf<Op> }[OperationId];
 
 /**
- * Codes the contract registry defines for paths rather than operations, so no operation's error schema lists them:
- * a base URL that points at the wrong path (`route_not_found`), a wrong method (`method_not_allowed`) and a bad
- * signed media URL (`media_url_invalid`).
+ * Every reason code this SDK version knows (docs/errors.md): the generated reason table, which also holds
+ * the codes no operation lists (`route_not_found`, `method_not_allowed`, `media_url_invalid`).
  */
-export type PathReasonCode = 'route_not_found' | 'method_not_allowed' | 'media_url_invalid';
+export type KnownReasonCode = keyof typeof REASON_TABLE;
 
-/** Every documented reason code (docs/errors.md). Branch on this, never on `message`. */
-export type ReasonCode = OperationReasonCode | PathReasonCode;
+/** The codes operations document; a compile error here means the artifact's operations list an unknown code. */
+type DocumentedReasonCode<Code extends KnownReasonCode = OperationReasonCode> = Code;
 
-/** The `error` category of a body: `api_key_unauthorized`, `api_key_forbidden`, … */
-export type ErrorCategory = { [Op in OperationId]: FieldOf<ErrorBodyOf<Op>, 'error'> }[OperationId];
+/** Codes the registry defines for paths rather than operations, so no operation's error schema lists them. */
+export type PathReasonCode = Exclude<KnownReasonCode, DocumentedReasonCode>;
+
+/**
+ * A reason code as the server sends it: a known one, or one a newer server added (`(string & {})` keeps the
+ * editor's completion of the known codes). Branch on this, never on `message`.
+ */
+export type ReasonCode = KnownReasonCode | (string & {});
+
+/** The `error` categories this SDK version knows: `api_key_unauthorized`, `api_key_forbidden`, … */
+export type ErrorCategory = (typeof REASON_TABLE)[KnownReasonCode]['error'];
 
 /** The standard error body (docs/errors.md). */
 export interface ApiErrorBody {
-  error: ErrorCategory;
+  error: ErrorCategory | (string & {});
   reason_code: ReasonCode;
   message: string;
   field: string | null;

@@ -14,6 +14,7 @@ import {
   isRetryable,
   isUnavailableError,
   isValidationError,
+  type KnownReasonCode,
   OffsetCeilingError,
   REASON_CODES,
   type ReasonCode,
@@ -24,12 +25,18 @@ const body = (reason: ServerReasonCode, field: string | null = null) =>
   JSON.stringify({ error: REASONS[reason].error, reason_code: reason, message: REASONS[reason].message, field });
 
 describe('the reason-code union', () => {
-  it('is exactly the server registry, in type and at run time', () => {
-    expectTypeOf<ReasonCode>().toEqualTypeOf<ServerReasonCode>();
+  it('is exactly the server registry, in type and at run time (the table is generated from the artifact)', () => {
+    expectTypeOf<KnownReasonCode>().toEqualTypeOf<ServerReasonCode>();
     expect(Object.keys(REASON_CODES).sort()).toEqual(Object.keys(REASONS).sort());
     for (const [code, spec] of Object.entries(REASONS)) {
-      expect(REASON_CODES[code as ReasonCode], code).toEqual({ status: spec.status, error: spec.error });
+      expect(REASON_CODES[code as KnownReasonCode], code).toEqual({ status: spec.status, error: spec.error });
     }
+  });
+
+  it('admits any string besides the known codes, so a newer server’s code is not a type error', () => {
+    expectTypeOf<KnownReasonCode>().toExtend<ReasonCode>();
+    expectTypeOf<'brand_new'>().toExtend<ReasonCode>();
+    expectTypeOf<ReasonCode>().toEqualTypeOf<KnownReasonCode | (string & {})>();
   });
 
   it('is derived per route from the OpenAPI error schemas', () => {
@@ -69,6 +76,7 @@ describe('errorFromResponse', () => {
       requestId: 'req_1',
       operationId: 'list_encounters',
       contractBody: true,
+      knownReason: true,
       serverReasonCode: 'invalid_limit',
       responseText: null,
       action: 'fix_request',
@@ -107,6 +115,7 @@ describe('errorFromResponse', () => {
       reasonCode: 'internal_error',
       field: null,
       contractBody: false,
+      knownReason: true,
       serverReasonCode: null,
       responseText: '<html><body>Service Unavailable</body></html>',
       retryable: true,
@@ -121,17 +130,55 @@ describe('errorFromResponse', () => {
     }
   });
 
-  it('reports a reason code from a newer server as internal_error, keeping the original', () => {
-    const text = JSON.stringify({ error: 'api_key_forbidden', reason_code: 'brand_new', message: 'New.', field: null });
-    const error = errorFromResponse({ status: 403, text, requestId: null, retryAfterMs: null });
-    expect(error).toMatchObject({
+  it('keeps a reason code and category from a newer server as sent, and classifies them by status', () => {
+    const newer = (status: number, error: string, reason_code: string, field: string | null = null) =>
+      errorFromResponse({
+        status,
+        text: JSON.stringify({ error, reason_code, message: 'New.', field }),
+        requestId: 'req_9',
+        retryAfterMs: status === 503 ? 2000 : null,
+      });
+    const forbidden = newer(403, 'api_key_forbidden', 'brand_new');
+    expect(forbidden).toMatchObject({
       status: 403,
-      reasonCode: 'internal_error',
+      error: 'api_key_forbidden',
+      reasonCode: 'brand_new',
       serverReasonCode: 'brand_new',
       message: 'New.',
-      contractBody: false,
+      field: null,
+      contractBody: true,
+      knownReason: false,
+      responseText: null,
       action: 'check_access',
+      retryable: false,
     });
+    expect(isForbiddenError(forbidden)).toBe(true);
+    expect(forbidden.toJSON()).toEqual({
+      status: 403,
+      error: 'api_key_forbidden',
+      reason_code: 'brand_new',
+      message: 'New.',
+      field: null,
+      request_id: 'req_9',
+    });
+    // A new 503 code is retried like every 503, and keeps its Retry-After.
+    const unavailable = newer(503, 'public_api_unavailable', 'queue_unavailable');
+    expect(unavailable).toMatchObject({ reasonCode: 'queue_unavailable', action: 'retry', retryable: true });
+    expect(unavailable.retryAfterMs).toBe(2000);
+    expect(isRetryable(unavailable)).toBe(true);
+    expect(isUnavailableError(unavailable)).toBe(true);
+    // A new category and a new 4xx status: kept as sent, and the request is what needs fixing.
+    const conflict = newer(409, 'public_api_conflict', 'cursor_conflict', 'cursor');
+    expect(conflict).toMatchObject({
+      error: 'public_api_conflict',
+      reasonCode: 'cursor_conflict',
+      field: 'cursor',
+      knownReason: false,
+      action: 'fix_request',
+      retryable: false,
+    });
+    expect(newer(401, 'api_key_unauthorized', 'key_suspended')).toMatchObject({ action: 'fix_credentials' });
+    expect(newer(502, 'public_api_error', 'upstream_failed')).toMatchObject({ action: 'report', retryable: false });
   });
 
   it('truncates a long unexpected body', () => {
@@ -169,7 +216,7 @@ describe('helpers', () => {
   });
 
   it('action follows the client guidance table', () => {
-    expect([400, 401, 403, 404, 405, 422, 429, 500, 503].map(actionForStatus)).toEqual([
+    expect([400, 401, 403, 404, 405, 422, 429, 500, 503, 409, 418, 502, 504].map(actionForStatus)).toEqual([
       'fix_request',
       'fix_credentials',
       'check_access',
@@ -179,6 +226,11 @@ describe('helpers', () => {
       'retry',
       'report',
       'retry',
+      // Statuses the contract does not list, by class.
+      'fix_request',
+      'fix_request',
+      'report',
+      'report',
     ]);
   });
 

@@ -1,6 +1,7 @@
 /**
- * The SDK's types come from the committed OpenAPI artifact. This regenerates them exactly as `npm run generate`
- * does (the openapi-typescript CLI) and fails when src/generated/openapi.ts differs: run
+ * The SDK's types, reason table and list bounds come from the committed OpenAPI artifact. This regenerates them
+ * exactly as `npm run generate` does (the openapi-typescript CLI, then scripts/generate-contract.mjs) and fails when
+ * src/generated/ differs: run
  * `npm run generate -w @charthero/client` after changing openapi/v1/openapi.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -24,20 +25,37 @@ function openapiTypescriptCli(): string {
   return join(dirname(manifest), entry);
 }
 
-it('src/generated/openapi.ts matches the committed OpenAPI artifact (run `npm run generate` if not)', () => {
+/** The package's generate script: one `program args…` per `&&`-separated command. */
+function generateCommands(): string[][] {
   const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  // The same arguments as the package's generate script, with the output redirected.
-  const args = manifest.scripts.generate!.split(/\s+/).slice(1);
+  return manifest.scripts.generate!.split('&&').map((command) => command.trim().split(/\s+/));
+}
+
+/** Runs one generate command with its `-o` redirected to the work folder; returns [committed, fresh] texts. */
+function regenerate(program: string, runner: (args: string[]) => string[]): [string, string] {
+  const command = generateCommands().find(([name]) => name === program);
+  expect(command, `the generate script runs ${program}`).toBeDefined();
+  const args = command!.slice(1);
   const output = args.indexOf('-o');
   expect(output).toBeGreaterThan(0);
   const committed = join(packageDir, args[output + 1]!);
-  args[output + 1] = join(workdir, 'openapi.ts');
-  execFileSync(process.execPath, [openapiTypescriptCli(), ...args], { cwd: packageDir, stdio: 'pipe' });
-  const fresh = readFileSync(args[output + 1]!, 'utf8');
+  args[output + 1] = join(workdir, `${program.replaceAll('/', '_')}.ts`);
+  execFileSync(process.execPath, runner(args), { cwd: packageDir, stdio: 'pipe' });
+  return [readFileSync(committed, 'utf8'), readFileSync(args[output + 1]!, 'utf8')];
+}
+
+it('src/generated/openapi.ts matches the committed OpenAPI artifact (run `npm run generate` if not)', () => {
+  const [committed, fresh] = regenerate('openapi-typescript', (args) => [openapiTypescriptCli(), ...args]);
   expect(fresh.length).toBeGreaterThan(1000);
-  expect(readFileSync(committed, 'utf8')).toBe(fresh);
+  expect(committed).toBe(fresh);
+});
+
+it('src/generated/contract.ts (reason table, list bounds) matches the artifact (run `npm run generate` if not)', () => {
+  const [committed, fresh] = regenerate('node', (args) => args);
+  expect(fresh).toContain('export const REASON_TABLE = {');
+  expect(committed).toBe(fresh);
 });
 
 it('VERSION matches package.json', () => {
