@@ -10,6 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REASONS } from '../../src/contract/reasons.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { ENCOUNTERS } from '../support/expected.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { deadPort } from './support/tcp-proxy.js';
 
@@ -38,6 +39,19 @@ function expectUnavailable(
   expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
 }
 
+/** LIST's answer, written out (the fixture's newest listable encounter), so recovery is checked against it. */
+function expectListServed(response: LightMyRequestResponse) {
+  expect(response.statusCode, response.body).toBe(200);
+  expect(response.json()).toStrictEqual({
+    items: [ENCOUNTERS.enc_a6],
+    limit: 1,
+    offset: 0,
+    sort_order: 'desc',
+    has_more: true,
+    next_offset: 1,
+  });
+}
+
 beforeAll(async () => {
   h = await startHarness();
   auth = { authorization: `Bearer ${h.fixture.keys.full.secret}` };
@@ -49,7 +63,7 @@ describe('digest keyring', () => {
     const path = h.config.digestKeysFile;
     const saved = readFileSync(path);
     const audioUrl = new URL((await h.get(AUDIO, auth)).json().audio_url);
-    expect((await h.get(LIST, auth)).statusCode).toBe(200);
+    expectListServed(await h.get(LIST, auth));
 
     unlinkSync(path);
     await sleep(KEYRING_RECHECK_MS);
@@ -65,8 +79,10 @@ describe('digest keyring', () => {
 
     writeFileSync(path, saved, { mode: 0o600 });
     await sleep(KEYRING_RECHECK_MS);
-    expect((await h.get(LIST, auth)).statusCode).toBe(200);
-    expect((await h.get(audioUrl.pathname + audioUrl.search)).statusCode).toBe(200);
+    expectListServed(await h.get(LIST, auth));
+    const media = await h.get(audioUrl.pathname + audioUrl.search);
+    expect(media.statusCode).toBe(200);
+    expect(media.rawPayload.equals(h.fixture.audio)).toBe(true);
     expect((await h.get('/readyz')).statusCode).toBe(200);
   });
 
@@ -89,7 +105,7 @@ describe('digest keyring', () => {
       rmSync(path, { recursive: true, force: true });
       writeFileSync(path, saved, { mode: 0o600 });
       await sleep(KEYRING_RECHECK_MS);
-      expect((await h.get(LIST, auth)).statusCode).toBe(200);
+      expectListServed(await h.get(LIST, auth));
     }
   }, 30_000);
 });
@@ -175,7 +191,6 @@ describe('S3 audio storage that cannot be reached', () => {
     expectUnavailable(response, 'audio_storage_unavailable');
     expect(elapsed).toBeLessThan(3000);
     // Other routes do not wait on the storage.
-    const list = await runtime.app.inject({ method: 'GET', url: LIST, headers: auth });
-    expect(list.statusCode).toBe(200);
+    expectListServed(await runtime.app.inject({ method: 'GET', url: LIST, headers: auth }));
   });
 });

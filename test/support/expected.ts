@@ -4,6 +4,7 @@
  * only the supported, available ones.
  */
 import { expect } from 'vitest';
+import type { RouteId } from '../../src/contract/routes.js';
 
 const PATIENT_A1 = { patient_id: 'pat_a1', first_name: 'Avery', last_name: 'Quill', date_of_birth: '1970-01-01' };
 const PATIENT_A2 = { patient_id: 'pat_a2', first_name: null, last_name: null, date_of_birth: null };
@@ -227,4 +228,24 @@ export const TRANSCRIPT_TURNS = [
 export const ISSUED_AUDIO_URL = {
   audio_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8080\/media\/v1\//),
   expires_at: expect.any(String),
+};
+
+/** What `OK_URL[route]` serves the `full` key, written out: recovery checks compare against this, not a prior answer. */
+export const OK_BODY: Record<RouteId, unknown> = {
+  list_encounters: {
+    items: encounters(ALPHA_DESC),
+    limit: 50,
+    offset: 0,
+    sort_order: 'desc',
+    has_more: false,
+    next_offset: null,
+  },
+  get_encounter: { encounter: ENCOUNTERS.enc_a1 },
+  get_document: { document: DOCUMENTS.doc_note },
+  get_transcript: {
+    encounter_id: 'enc_a1',
+    document_id: 'doc_amb',
+    transcript: { provider: 'deepgram', audio_duration_seconds: 842.4, turns: TRANSCRIPT_TURNS },
+  },
+  get_audio_url: ISSUED_AUDIO_URL,
 };
