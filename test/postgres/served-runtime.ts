@@ -10,6 +10,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { SCOPES } from '../../src/contract/routes.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { FreshDatabase } from '../support/database.js';
+import { ALPHA_ASC, ALPHA_DESC, ENCOUNTERS, encounters, OK_BODY } from '../support/expected.js';
 import { type Fixture, loadFixture } from '../support/fixture.js';
 
 export const TIMEOUT_MS = 1000;
@@ -21,6 +22,7 @@ export interface Served {
   status: number;
   reason: string | null;
   error: string | null;
+  body: unknown;
   ms: number;
 }
 
@@ -69,7 +71,7 @@ export async function request(setup: Setup, url: string, secret: string): Promis
   });
   const ms = Math.round(performance.now() - started);
   const body = response.json() as { error?: string; reason_code?: string };
-  return { url, status: response.statusCode, reason: body.reason_code ?? null, error: body.error ?? null, ms };
+  return { url, status: response.statusCode, reason: body.reason_code ?? null, error: body.error ?? null, body, ms };
 }
 
 export async function readyz(setup: Setup): Promise<{ status: number; ms: number; body: unknown }> {
@@ -77,6 +79,30 @@ export async function readyz(setup: Setup): Promise<{ status: number; ms: number
   const response = await setup.runtime.app.inject({ method: 'GET', url: '/readyz' });
   return { status: response.statusCode, ms: Math.round(performance.now() - started), body: response.json() };
 }
+
+/** What each URL of `routes` (and the beta key's extra one) serves, written out from the fixture. */
+const SERVED_BODIES: Record<string, unknown> = {
+  '/external/v1/encounters?limit=5': {
+    items: encounters(ALPHA_DESC.slice(0, 5)),
+    limit: 5,
+    offset: 0,
+    sort_order: 'desc',
+    has_more: true,
+    next_offset: 5,
+  },
+  '/external/v1/encounters?limit=2&offset=1&sort_order=asc&start_at=2026-01-01T00:00:00Z': {
+    items: encounters(ALPHA_ASC.slice(1, 3)),
+    limit: 2,
+    offset: 1,
+    sort_order: 'asc',
+    has_more: true,
+    next_offset: 3,
+  },
+  '/external/v1/encounters/enc_a1': OK_BODY.get_encounter,
+  '/external/v1/encounters/enc_a1/documents/doc_note': OK_BODY.get_document,
+  '/external/v1/encounters/enc_a1/documents/doc_amb/transcript': OK_BODY.get_transcript,
+  '/external/v1/encounters/enc_b1': { encounter: ENCOUNTERS.enc_b1 },
+};
 
 /** Requests over every kind of route. */
 export function routes(setup: Setup) {
@@ -147,7 +173,11 @@ export function expectAllUnavailable(results: readonly Served[]) {
 
 export function expectAllServed(results: readonly Served[]) {
   expect(results.length).toBeGreaterThan(0);
-  for (const result of results) expect(result, result.url).toMatchObject({ status: 200, reason: null });
+  for (const result of results) {
+    expect(result, result.url).toMatchObject({ status: 200, reason: null });
+    expect(SERVED_BODIES[result.url], result.url).toBeDefined();
+    expect(result.body, result.url).toStrictEqual(SERVED_BODIES[result.url]);
+  }
 }
 
 export const unexpectedErrors = (setup: Setup) => setup.logs.filter((line) => line.includes('"unexpected error"'));
