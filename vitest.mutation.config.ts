@@ -9,6 +9,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/unit/access/**/*.test.ts', 'test/unit/query/**/*.test.ts', 'test/unit/media/signed-urls.test.ts'],
+    // Instrumented code is many times slower: its 100 kB query strings would time out, and list-query.test.ts
+    // pins the same rules with literal cases.
+    exclude: ['test/unit/query/list-query.property.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -23,14 +23,16 @@ export const Patient = Type.Object(
 
 export const SUPPORTED_DOCUMENT_TYPES = ['document', 'ambient_transcript'] as const;
 
+/** The fields every document body shares, in the order the bodies list them. */
+const DocumentTitleAndStatus = { title: Nullable(Type.String()), status: Nullable(Type.String()) };
+const DocumentTimes = { created_at: Timestamp, updated_at: Timestamp };
+
 export const DocumentSummary = Type.Object(
   {
     document_id: Type.String(),
     schema_type: StringEnum(SUPPORTED_DOCUMENT_TYPES),
-    title: Nullable(Type.String()),
-    status: Nullable(Type.String()),
-    created_at: Timestamp,
-    updated_at: Timestamp,
+    ...DocumentTitleAndStatus,
+    ...DocumentTimes,
   },
   { $id: 'DocumentSummary', additionalProperties: false },
 );
@@ -73,11 +75,9 @@ export const NoteDocument = Type.Object(
     document_id: Type.String(),
     encounter_id: Type.String(),
     schema_type: StringEnum(['document'] as const),
-    title: Nullable(Type.String()),
-    status: Nullable(Type.String()),
+    ...DocumentTitleAndStatus,
     workflow_variant: Nullable(Type.String()),
-    created_at: Timestamp,
-    updated_at: Timestamp,
+    ...DocumentTimes,
     content: Type.Object(
       { format: StringEnum(['markdown'] as const), text: Type.String() },
       { additionalProperties: false },
@@ -91,11 +91,9 @@ export const AmbientTranscriptDocument = Type.Object(
     document_id: Type.String(),
     encounter_id: Type.String(),
     schema_type: StringEnum(['ambient_transcript'] as const),
-    title: Nullable(Type.String()),
-    status: Nullable(Type.String()),
+    ...DocumentTitleAndStatus,
     audio_duration_seconds: Nullable(Type.Number()),
-    created_at: Timestamp,
-    updated_at: Timestamp,
+    ...DocumentTimes,
   },
   { $id: 'AmbientTranscriptDocument', additionalProperties: false },
 );

@@ -125,29 +125,8 @@ export function parseRouteQuery(route: Pick<PublicRoute, 'queryKeys'>, rawQuery:
 
   const query: ListQuery = { ...DEFAULTS };
 
-  const limit = single('limit');
-  if (limit !== undefined) {
-    const parsed = limit === null ? null : canonicalInteger(limit, LIST_LIMIT);
-    if (parsed === null) {
-      throw new PublicError('invalid_limit', {
-        field: 'limit',
-        message: `limit must be given once, as a whole number from ${LIST_LIMIT.min} to ${LIST_LIMIT.max} without sign or leading zeros.`,
-      });
-    }
-    query.limit = parsed;
-  }
-
-  const offset = single('offset');
-  if (offset !== undefined) {
-    const parsed = offset === null ? null : canonicalInteger(offset, LIST_OFFSET);
-    if (parsed === null) {
-      throw new PublicError('invalid_offset', {
-        field: 'offset',
-        message: `offset must be given once, as a whole number from ${LIST_OFFSET.min} to ${LIST_OFFSET.max} without sign or leading zeros.`,
-      });
-    }
-    query.offset = parsed;
-  }
+  query.limit = integerParam('limit', single('limit'), LIST_LIMIT, 'invalid_limit');
+  query.offset = integerParam('offset', single('offset'), LIST_OFFSET, 'invalid_offset');
 
   const sort = single('sort_order');
   if (sort !== undefined) {
@@ -167,6 +146,22 @@ export function parseRouteQuery(route: Pick<PublicRoute, 'queryKeys'>, rawQuery:
     throw new PublicError('invalid_query', { field: null, message: 'start_at must be earlier than end_at.' });
   }
   return query;
+}
+
+/** `limit` or `offset`: the bound's default when absent, else a canonical integer within the bound given once. */
+function integerParam(
+  key: 'limit' | 'offset',
+  value: string | null | undefined,
+  bound: IntegerBound,
+  code: 'invalid_limit' | 'invalid_offset',
+): number {
+  if (value === undefined) return bound.default;
+  const parsed = value === null ? null : canonicalInteger(value, bound);
+  if (parsed !== null) return parsed;
+  throw new PublicError(code, {
+    field: key,
+    message: `${key} must be given once, as a whole number from ${bound.min} to ${bound.max} without sign or leading zeros.`,
+  });
 }
 
 function timestampParam(key: 'start_at' | 'end_at', value: string | null | undefined): number | null {

@@ -2,15 +2,10 @@
 import type { DocumentRow, EncounterRow, PatientRow } from '../store/clinical.js';
 import { formatTimestamp } from '../time.js';
 
+/** A document as an encounter lists it: its detail view's identifying fields. */
 function documentSummary(document: DocumentRow) {
-  return {
-    document_id: document.id,
-    schema_type: document.schema_type,
-    title: document.title,
-    status: document.status,
-    created_at: formatTimestamp(document.created_at_ms),
-    updated_at: formatTimestamp(document.updated_at_ms),
-  };
+  const { document_id, schema_type, title, status, created_at, updated_at } = documentView(document);
+  return { document_id, schema_type, title, status, created_at, updated_at };
 }
 
 export function encounterView(encounter: EncounterRow, patient: PatientRow | undefined, documents: DocumentRow[]) {
