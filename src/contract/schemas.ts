@@ -1,5 +1,5 @@
 /** Response schemas: the server serializes with them and the OpenAPI document publishes them. */
-import { type TSchema, Type } from '@sinclair/typebox';
+import { type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { LIST_LIMIT, LIST_OFFSET } from './bounds.js';
 import { REASONS, type ReasonCode } from './reasons.js';
 
@@ -70,32 +70,44 @@ export const EncounterDetail = Type.Object(
   { $id: 'EncounterDetail', additionalProperties: false },
 );
 
-export const NoteDocument = Type.Object(
+/** A document detail body of one `schema_type`: the shared fields around the type's own, in the contract's order. */
+function documentDetail<S extends string, Own extends TProperties, Tail extends TProperties>(
+  id: string,
+  schemaType: S,
+  own: Own,
+  tail: Tail,
+) {
+  return Type.Object(
+    {
+      document_id: Type.String(),
+      encounter_id: Type.String(),
+      schema_type: StringEnum([schemaType]),
+      ...DocumentTitleAndStatus,
+      ...own,
+      ...DocumentTimes,
+      ...tail,
+    },
+    { $id: id, additionalProperties: false },
+  );
+}
+
+export const NoteDocument = documentDetail(
+  'NoteDocument',
+  'document',
+  { workflow_variant: Nullable(Type.String()) },
   {
-    document_id: Type.String(),
-    encounter_id: Type.String(),
-    schema_type: StringEnum(['document'] as const),
-    ...DocumentTitleAndStatus,
-    workflow_variant: Nullable(Type.String()),
-    ...DocumentTimes,
     content: Type.Object(
       { format: StringEnum(['markdown'] as const), text: Type.String() },
       { additionalProperties: false },
     ),
   },
-  { $id: 'NoteDocument', additionalProperties: false },
 );
 
-export const AmbientTranscriptDocument = Type.Object(
-  {
-    document_id: Type.String(),
-    encounter_id: Type.String(),
-    schema_type: StringEnum(['ambient_transcript'] as const),
-    ...DocumentTitleAndStatus,
-    audio_duration_seconds: Nullable(Type.Number()),
-    ...DocumentTimes,
-  },
-  { $id: 'AmbientTranscriptDocument', additionalProperties: false },
+export const AmbientTranscriptDocument = documentDetail(
+  'AmbientTranscriptDocument',
+  'ambient_transcript',
+  { audio_duration_seconds: Nullable(Type.Number()) },
+  {},
 );
 
 export const DocumentDetail = Type.Object(
