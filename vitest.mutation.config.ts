@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
  * The fast tests that pin src/access, src/query and src/media/signed-urls.ts, for the mutation run only
  * (`npm run mutation`, stryker.config.mjs): the unit tests only. The order of checks in authenticate.ts and
  * authorize.ts is pinned by the route suites (the 401 and 403 files under test/routes), which start an app per file and would
- * make a run take hours; their mutants show as "no coverage" here.
+ * make a run take hours; their mutants survive this run.
  */
 export default defineConfig({
   test: {
