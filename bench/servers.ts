@@ -7,14 +7,15 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKey } from '../src/access/key-format.js';
+import { LIST_LIMIT as LIST_BOUND, LIST_OFFSET } from '../src/contract/bounds.js';
 import { type Dataset, encounterId, listableEncounter } from './generate.js';
 import type { BareBodies, ChildMessage, ParentMessage } from './protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Page size of every list request, and the deepest offset the contract allows. */
-export const LIST_LIMIT = 100;
-export const MAX_OFFSET = 10_000;
+/** Page size of every list request (the largest the contract allows), and the deepest offset it allows. */
+export const LIST_LIMIT = LIST_BOUND.max;
+export const MAX_OFFSET = LIST_OFFSET.max;
 
 export interface ServerHandle {
   url: string;
