@@ -18,7 +18,7 @@ import type { Store, Subscription } from '../store/db.js';
 import { CHANGE_FEED_CHANNEL } from '../store/migrations/001-initial.js';
 import { findOrganization } from '../store/organizations.js';
 import type { Database } from '../store/schema.js';
-import { type Keyring, keyDigest, newestEntry } from './digest-keyring.js';
+import { entryByVersion, type Keyring, keyDigest, newestEntry } from './digest-keyring.js';
 import { type KeyState, keyState, type OrganizationState, organizationState } from './key-state.js';
 
 export interface AccessDirectoryOptions {
@@ -121,9 +121,12 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
       const cacheKey = keyDigest(newestEntry(keyring), token);
       const cachedId = keyIdByToken.get(cacheKey);
       const cached = cachedId === undefined ? undefined : keys.get(cachedId);
-      options.observer?.keyCacheLookup(cached !== undefined);
-      if (cached) return cached;
-      // A key verifies under the keyring version it was made with; rotation adds versions, never removes them.
+      const usable = cached !== undefined && entryByVersion(keyring, cached.digestKeyVersion) !== undefined;
+      options.observer?.keyCacheLookup(usable);
+      // A key verifies under the keyring version it was made with. An operator may remove an old version from
+      // the file: from the next keyring reload its keys must stop, so a cached key counts only while its version
+      // is still in the keyring; otherwise the lookup below runs and, with no digest of that version, finds nothing.
+      if (usable) return cached;
       // The newest version's digest is the cache key already; the older versions' are computed only on a miss.
       const digests = [cacheKey, ...keyring.entries.slice(1).map((entry) => keyDigest(entry, token))];
       const feedMark = lastChangeId;

@@ -4,14 +4,16 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import {
-  chmodSync,
   closeSync,
   constants,
+  fstatSync,
+  fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
-  statSync,
+  rmSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -92,8 +94,14 @@ export function readKeyringFile(path: string, options: { requirePrivate: boolean
   let mode: number;
   let text: string;
   try {
-    mode = statSync(path).mode;
-    text = readFileSync(path, 'utf8');
+    // Mode and content from one open file, so the permission check is about the bytes that are used.
+    const fd = openSync(path, constants.O_RDONLY);
+    try {
+      mode = fstatSync(fd).mode;
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     throw new KeyringError(`cannot read keyring file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
@@ -103,10 +111,10 @@ export function readKeyringFile(path: string, options: { requirePrivate: boolean
   return parseKeyring(text);
 }
 
-/** Creates a new keyring file with one version; refuses to overwrite an existing file. */
+/** Creates a new keyring file with one version (mode 0600, its folder 0700 if created); refuses to overwrite. */
 export function createKeyringFile(path: string): Keyring {
   const keyring: Keyring = { entries: [newEntry(1)] };
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let fd: number;
   try {
     fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -116,22 +124,86 @@ export function createKeyringFile(path: string): Keyring {
   }
   try {
     writeFileSync(fd, serialize(keyring));
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   return keyring;
 }
 
-/** Adds a version to a keyring file; old versions stay so keys made with them keep verifying. */
+/** How long a rotation waits for another one to finish before giving up. */
+const LOCK_WAIT_MS = 10_000;
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Holds `<file>.lock` (created exclusively) while `work` runs, so two rotations never both read version N and
+ * both write N+1. A lock left by a crashed rotation is not broken automatically (telling a stale lock from a slow
+ * one is itself a race); the error names it so an operator can remove it.
+ */
+function withKeyringLock<T>(path: string, work: () => T): T {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let fd: number;
+  for (;;) {
+    try {
+      fd = openSync(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (Date.now() > deadline) {
+        throw new KeyringError(`${lock} is held by another rotation (remove it if none is running)`);
+      }
+      sleep(20 + Math.floor(Math.random() * 30));
+    }
+  }
+  try {
+    writeFileSync(fd, `${process.pid}\n`);
+    return work();
+  } finally {
+    closeSync(fd);
+    unlinkSync(lock);
+  }
+}
+
+/**
+ * Adds a version to a keyring file; old versions stay so keys made with them keep verifying. Under the lock, the
+ * new file is written to a temporary file, flushed and renamed over the old one, so a running server never reads
+ * a half-written keyring and a crash never leaves none.
+ */
 export function rotateKeyringFile(path: string): Keyring {
-  const current = readKeyringFile(path, { requirePrivate: false });
-  const keyring: Keyring = {
-    entries: [newEntry(newestEntry(current).version + 1), ...current.entries],
-  };
-  // Write then rename, so a running server never reads a half-written keyring.
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, serialize(keyring), { mode: 0o600 });
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, path);
-  return keyring;
+  return withKeyringLock(path, () => {
+    const current = readKeyringFile(path, { requirePrivate: false });
+    const keyring: Keyring = {
+      entries: [newEntry(newestEntry(current).version + 1), ...current.entries],
+    };
+    const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      try {
+        writeFileSync(fd, serialize(keyring));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temporary, path);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+    syncFolder(dirname(path));
+    return keyring;
+  });
+}
+
+/** Makes a rename durable: the folder entry is flushed too. */
+function syncFolder(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -10,6 +10,8 @@ export interface KeyState {
   status: string;
   expiresAtMs: number | null;
   rateLimitPerSecond: number | null;
+  /** The keyring version the key's digest was made with: the key stops verifying once that version is removed. */
+  digestKeyVersion: number;
   version: number;
 }
 
@@ -30,6 +32,7 @@ export function keyState(row: ApiKeyRow): KeyState {
     status: row.status,
     expiresAtMs: row.expires_at_ms,
     rateLimitPerSecond: row.rate_limit_per_second,
+    digestKeyVersion: row.digest_key_version,
     version: row.state_version,
   };
 }

@@ -146,6 +146,7 @@ describe('bucketsFor and requireWithinRateLimit', () => {
     status: 'active',
     expiresAtMs: null,
     rateLimitPerSecond,
+    digestKeyVersion: 1,
     version: 1,
   });
   const org = (rateLimitPerSecond: number): OrganizationState => ({
