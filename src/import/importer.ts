@@ -2,213 +2,165 @@
  * Streaming, all-or-nothing NDJSON import (docs/import.md).
  *
  * - Lines are read one at a time and handled in chunks of BATCH_ROWS records, so memory stays flat whatever the
- *   file size: references are checked against the chunk itself plus one `IN (…)` query per table, and earlier
- *   chunks are already written to the (uncommitted) transaction, which sees its own writes.
+ *   file size: references and ownership are checked against the chunk itself plus one `IN (…)` query per table
+ *   (src/store/clinical-owners.ts), and earlier chunks are already written to the (uncommitted) transaction, which
+ *   sees its own writes.
  * - The whole file runs in one database transaction; the first bad line throws `line N: …` and rolls it back.
- * - Audio files are copied into storage only after every line has been validated and written, still inside the
+ * - A record never changes organization: a patient or encounter id that exists under another organization, or a
+ *   document that would hang under another organization's encounter, is a bad line. Transcripts and recordings are
+ *   keyed by their document, so they always stay with it.
+ * - Recording files are checked and copied into a private spool as their line is read (recording-file.ts); the
+ *   spool is copied into storage only after every line has been validated and written, still inside the
  *   transaction, so a copy failure rolls the rows back too. Object keys carry a hash of the content, so a copy never
  *   replaces bytes an existing recording row points at: a failed import can leave unreferenced objects behind
  *   (harmless, overwritten with identical bytes by a retry) but never changes what is served.
  */
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { dirname, extname, join, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AudioStorage } from '../media/storage.js';
 import type { DocumentRow, EncounterRow, PatientRow, RecordingRow, TranscriptRow } from '../store/clinical.js';
-import type { Database } from '../store/schema.js';
 import {
-  type OrganizationInput,
-  type ParsedRecord,
-  parseRecord,
-  RECORD_TYPES,
-  RecordError,
-  type RecordType,
-} from './records.js';
+  type DocumentPlacement,
+  documentPlacements,
+  encounterOrganizations,
+  existingOrganizationIds,
+  patientOrganizations,
+} from '../store/clinical-owners.js';
 import {
   BATCH_ROWS,
+  type OrganizationInput,
   upsertDocuments,
   upsertEncounters,
   upsertOrganizations,
   upsertPatients,
   upsertRecordings,
   upsertTranscripts,
-} from './upsert.js';
+} from '../store/clinical-upserts.js';
+import type { Database } from '../store/schema.js';
+import { ImportError } from './import-error.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, readNdjsonLines, type SourceLine } from './ndjson-lines.js';
+import { captureRecordingFile, type ImportFolder, importFolder } from './recording-file.js';
+import { type ParsedRecord, parseRecord, RECORD_TYPES, RecordError, type RecordType } from './records.js';
 
-/** The import stopped at this line; nothing from the file was kept. */
-export class ImportError extends Error {
-  override name = 'ImportError';
-  constructor(
-    readonly line: number,
-    readonly detail: string,
-  ) {
-    super(`line ${line}: ${detail}`);
-  }
-}
-
-export interface SourceLine {
-  /** 1-based physical line number, blank lines included. */
-  line: number;
-  text: string;
-}
+export { ImportError } from './import-error.js';
+export type { SourceLine } from './ndjson-lines.js';
 
 export type ImportSummary = { lines: number; records: number } & Record<RecordType, number>;
 
-/** A recording whose file exists and has been hashed; its object key is settled once its organization is known. */
-interface CheckedRecording {
+/** A recording whose file has been checked and copied into the spool; its object key needs its organization. */
+interface CapturedRecording {
   documentId: string;
-  path: string;
+  /** The extension of `file` as written (it ends the object key). */
+  extension: string;
+  spoolPath: string;
   contentType: string;
   byteSize: number;
   sha256: string;
 }
 
-/** A line that passed its own checks; recordings carry their checked file instead of the path as written. */
+/** A line that passed its own checks; recordings carry their captured file instead of the path as written. */
 interface Pending {
   line: number;
-  record: Exclude<ParsedRecord, { type: 'recording' }> | { type: 'recording'; row: CheckedRecording };
+  record: Exclude<ParsedRecord, { type: 'recording' }> | { type: 'recording'; row: CapturedRecording };
 }
 
 interface CopyJob {
   objectKey: string;
-  path: string;
+  spoolPath: string;
   contentType: string;
 }
 
-/** Reads a file line by line; readline pauses the stream while lines wait, so memory does not follow file size. */
-export async function* readLines(path: string): AsyncGenerator<SourceLine> {
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  let line = 0;
-  try {
-    for await (const text of lines) {
-      line++;
-      yield { line, text: line === 1 ? text.replace(/^\uFEFF/, '') : text };
-    }
-  } finally {
-    lines.close();
-    input.destroy();
-  }
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/**
- * `file` must be relative (so an import folder can be moved as a whole); `..` is allowed because the operator
- * running the CLI can read those files anyway — there is no privilege boundary to defend here. It must name a
- * readable regular file.
- */
-async function checkRecordingFile(
-  baseDir: string,
-  file: string,
-): Promise<{ path: string; size: number; sha256: string }> {
-  if (isAbsolute(file)) throw new RecordError('recording.file: must be a path relative to the import file');
-  const path = resolve(baseDir, file);
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new Error('not a file');
-    // Hashing reads the whole file, which also proves it readable.
-    return { path, size: info.size, sha256: await sha256File(path) };
-  } catch {
-    throw new RecordError(`recording.file: no readable file at ${JSON.stringify(file)}`);
-  }
-}
-
 /** `<org>/<document>-<16 hex of sha256><.ext>`: every part is a checked id or hex, so the key is always valid. */
-function recordingObjectKey(organizationId: string, recording: CheckedRecording): string {
-  const extension = extname(recording.path).toLowerCase();
+function recordingObjectKey(organizationId: string, recording: CapturedRecording): string {
+  const extension = recording.extension.toLowerCase();
   const suffix = /^\.[a-z0-9]{1,10}$/.test(extension) ? extension : '';
   return `${organizationId}/${recording.documentId}-${recording.sha256.slice(0, 16)}${suffix}`;
 }
 
-interface KnownDocument {
-  schemaType: string;
-  encounterId: string;
-}
-
+/** What the database holds about the ids a chunk names: one query per table. */
 async function lookup(db: Kysely<Database>, chunk: readonly Pending[]) {
   const organizationIds = new Set<string>();
   const patientIds = new Set<string>();
   const encounterIds = new Set<string>();
   const documentIds = new Set<string>();
   for (const { record } of chunk) {
-    if (record.type === 'patient') organizationIds.add(record.row.organization_id);
-    if (record.type === 'encounter') {
-      organizationIds.add(record.row.organization_id);
-      patientIds.add(record.row.patient_id);
-    }
-    if (record.type === 'document') encounterIds.add(record.row.encounter_id);
-    if (record.type === 'transcript') documentIds.add(record.row.document_id);
-    if (record.type === 'recording') documentIds.add(record.row.documentId);
-  }
-
-  const organizations = new Set<string>();
-  const patients = new Map<string, string>();
-  const encounters = new Map<string, string>();
-  const documents = new Map<string, KnownDocument>();
-  if (organizationIds.size > 0) {
-    const rows = await db
-      .selectFrom('organizations')
-      .select('id')
-      .where('id', 'in', [...organizationIds])
-      .execute();
-    for (const row of rows) organizations.add(row.id);
-  }
-  if (patientIds.size > 0) {
-    const rows = await db
-      .selectFrom('patients')
-      .select(['id', 'organization_id'])
-      .where('id', 'in', [...patientIds])
-      .execute();
-    for (const row of rows) patients.set(row.id, row.organization_id);
-  }
-  if (documentIds.size > 0) {
-    const rows = await db
-      .selectFrom('documents')
-      .select(['id', 'schema_type', 'encounter_id'])
-      .where('id', 'in', [...documentIds])
-      .execute();
-    for (const row of rows) {
-      documents.set(row.id, { schemaType: row.schema_type, encounterId: row.encounter_id });
-      // A recording's object key needs its organization, which lives on the document's encounter.
-      encounterIds.add(row.encounter_id);
+    switch (record.type) {
+      case 'organization':
+        break;
+      case 'patient':
+        organizationIds.add(record.row.organization_id);
+        patientIds.add(record.row.id);
+        break;
+      case 'encounter':
+        organizationIds.add(record.row.organization_id);
+        patientIds.add(record.row.patient_id);
+        encounterIds.add(record.row.id);
+        break;
+      case 'document':
+        encounterIds.add(record.row.encounter_id);
+        documentIds.add(record.row.id);
+        break;
+      case 'transcript':
+        documentIds.add(record.row.document_id);
+        break;
+      case 'recording':
+        documentIds.add(record.row.documentId);
+        break;
     }
   }
-  if (encounterIds.size > 0) {
-    const rows = await db
-      .selectFrom('encounters')
-      .select(['id', 'organization_id'])
-      .where('id', 'in', [...encounterIds])
-      .execute();
-    for (const row of rows) encounters.set(row.id, row.organization_id);
-  }
-  return { organizations, patients, encounters, documents };
+  const documents = await documentPlacements(db, documentIds);
+  // A document's organization lives on its encounter: needed for object keys and for the ownership check.
+  for (const document of documents.values()) encounterIds.add(document.encounterId);
+  return {
+    organizations: await existingOrganizationIds(db, organizationIds),
+    patients: await patientOrganizations(db, patientIds),
+    encounters: await encounterOrganizations(db, encounterIds),
+    documents,
+  };
 }
 
+interface ChunkRows {
+  organizations: OrganizationInput[];
+  patients: PatientRow[];
+  encounters: EncounterRow[];
+  documents: DocumentRow[];
+  transcripts: TranscriptRow[];
+  recordings: RecordingRow[];
+}
+
+/** Writes a checked chunk, parents first, so foreign keys hold after every statement. */
+async function writeChunk(trx: Kysely<Database>, rows: ChunkRows): Promise<void> {
+  await upsertOrganizations(trx, rows.organizations);
+  await upsertPatients(trx, rows.patients);
+  await upsertEncounters(trx, rows.encounters);
+  await upsertDocuments(trx, rows.documents);
+  await upsertTranscripts(trx, rows.transcripts);
+  await upsertRecordings(trx, rows.recordings);
+}
+
+const foreign = (type: string, id: string) =>
+  `${type}.id: ${type} ${JSON.stringify(id)} already exists under another organization`;
+
 /**
- * Checks a chunk's references in line order, then writes it grouped by table, parents first. The maps start from
+ * Checks a chunk's references and ownership in line order, then writes it grouped by table. The maps start from
  * what the database holds and take each record as its line is passed, so a line sees exactly the earlier lines.
  */
 async function settleChunk(db: Kysely<Database>, chunk: readonly Pending[], copies: CopySpool): Promise<void> {
   if (chunk.length === 0) return;
   const known = await lookup(db, chunk);
-  const rows = {
-    organizations: [] as OrganizationInput[],
-    patients: [] as PatientRow[],
-    encounters: [] as EncounterRow[],
-    documents: [] as DocumentRow[],
-    transcripts: [] as TranscriptRow[],
-    recordings: [] as RecordingRow[],
+  const rows: ChunkRows = {
+    organizations: [],
+    patients: [],
+    encounters: [],
+    documents: [],
+    transcripts: [],
+    recordings: [],
   };
-  const ambientDocument = (line: number, type: string, documentId: string): KnownDocument => {
+  const ambientDocument = (line: number, type: string, documentId: string): DocumentPlacement => {
     const document = known.documents.get(documentId);
     if (!document) throw new ImportError(line, `${type}.document_id: unknown document ${JSON.stringify(documentId)}`);
     if (document.schemaType !== 'ambient_transcript') {
@@ -231,14 +183,23 @@ async function settleChunk(db: Kysely<Database>, chunk: readonly Pending[], copi
         known.organizations.add(record.row.id);
         rows.organizations.push(record.row);
         break;
-      case 'patient':
-        organization(line, 'patient', record.row.organization_id);
-        known.patients.set(record.row.id, record.row.organization_id);
-        rows.patients.push(record.row);
+      case 'patient': {
+        const { row } = record;
+        organization(line, 'patient', row.organization_id);
+        const owner = known.patients.get(row.id);
+        if (owner !== undefined && owner !== row.organization_id)
+          throw new ImportError(line, foreign('patient', row.id));
+        known.patients.set(row.id, row.organization_id);
+        rows.patients.push(row);
         break;
+      }
       case 'encounter': {
         const { row } = record;
         organization(line, 'encounter', row.organization_id);
+        const owner = known.encounters.get(row.id);
+        if (owner !== undefined && owner !== row.organization_id) {
+          throw new ImportError(line, foreign('encounter', row.id));
+        }
         const patientOrganization = known.patients.get(row.patient_id);
         if (patientOrganization === undefined) {
           throw new ImportError(line, `encounter.patient_id: unknown patient ${JSON.stringify(row.patient_id)}`);
@@ -255,8 +216,13 @@ async function settleChunk(db: Kysely<Database>, chunk: readonly Pending[], copi
       }
       case 'document': {
         const { row } = record;
-        if (!known.encounters.has(row.encounter_id)) {
+        const organizationId = known.encounters.get(row.encounter_id);
+        if (organizationId === undefined) {
           throw new ImportError(line, `document.encounter_id: unknown encounter ${JSON.stringify(row.encounter_id)}`);
+        }
+        const existing = known.documents.get(row.id);
+        if (existing && known.encounters.get(existing.encounterId) !== organizationId) {
+          throw new ImportError(line, foreign('document', row.id));
         }
         known.documents.set(row.id, { schemaType: row.schema_type, encounterId: row.encounter_id });
         rows.documents.push(row);
@@ -276,32 +242,35 @@ async function settleChunk(db: Kysely<Database>, chunk: readonly Pending[], copi
           content_type: recording.contentType,
           byte_size: recording.byteSize,
         });
-        copies.add({ objectKey, path: recording.path, contentType: recording.contentType });
+        copies.add({ objectKey, spoolPath: recording.spoolPath, contentType: recording.contentType });
         break;
       }
     }
   }
-
-  await upsertOrganizations(db, rows.organizations);
-  await upsertPatients(db, rows.patients);
-  await upsertEncounters(db, rows.encounters);
-  await upsertDocuments(db, rows.documents);
-  await upsertTranscripts(db, rows.transcripts);
-  await upsertRecordings(db, rows.recordings);
+  await writeChunk(db, rows);
 }
 
-/** Copy jobs wait in a temporary file until the whole import has validated, so memory stays flat here too. */
+/**
+ * The import's private folder (mode 0700, from mkdtemp): the recordings' bytes as read from their checked handles,
+ * and the copy jobs, which wait there until the whole import has validated, so memory stays flat too.
+ */
 class CopySpool {
   private directory: string | null = null;
   private stream: ReturnType<typeof createWriteStream> | null = null;
+  private captured = 0;
   count = 0;
 
   async open(): Promise<void> {
     this.directory = await mkdtemp(join(tmpdir(), 'charthero-import-'));
   }
 
+  /** A new path in the spool for one recording's bytes. */
+  nextCapturePath(): string {
+    return join(this.directory!, `recording-${++this.captured}`);
+  }
+
   add(job: CopyJob): void {
-    this.stream ??= createWriteStream(join(this.directory!, 'copies.ndjson'));
+    this.stream ??= createWriteStream(join(this.directory!, 'copies.ndjson'), { mode: 0o600 });
     this.stream.write(`${JSON.stringify(job)}\n`);
     this.count++;
   }
@@ -310,9 +279,14 @@ class CopySpool {
     if (!this.stream) return;
     this.stream.end();
     await once(this.stream, 'finish');
-    for await (const { text } of readLines(join(this.directory!, 'copies.ndjson'))) {
-      const job = JSON.parse(text) as CopyJob;
-      await storage.putFile(job.objectKey, job.path, job.contentType);
+    const handle = await open(join(this.directory!, 'copies.ndjson'), 'r');
+    try {
+      for await (const { text } of readNdjsonLines(handle)) {
+        const job = JSON.parse(text) as CopyJob;
+        await storage.putFile(job.objectKey, job.spoolPath, job.contentType);
+      }
+    } finally {
+      await handle.close();
     }
   }
 
@@ -330,7 +304,8 @@ function emptySummary(): ImportSummary {
 
 /**
  * Imports NDJSON lines (from a file, or generated by the seed) in one transaction. `baseDir` resolves recording
- * `file` paths. Throws ImportError for the first bad line; the database is then unchanged.
+ * `file` paths, and no recording may resolve outside it. Throws ImportError for the first bad line; the database is
+ * then unchanged.
  */
 export async function importLines(
   db: Kysely<Database>,
@@ -339,31 +314,17 @@ export async function importLines(
   baseDir: string,
 ): Promise<ImportSummary> {
   const summary = emptySummary();
+  const folder = await importFolder(baseDir);
   const copies = new CopySpool();
   await copies.open();
   try {
     await db.transaction().execute(async (trx) => {
-      let chunk: Pending[] = [];
-      for await (const { line, text } of lines) {
-        summary.lines = line;
-        if (text.trim() === '') continue;
-        let pending: Pending;
-        try {
-          pending = await parseLine(line, text, baseDir);
-        } catch (error) {
-          // An earlier line of this chunk may hold a reference error, and the first bad line is the one reported.
-          await settleChunk(trx, chunk, copies);
-          throw error;
-        }
-        chunk.push(pending);
-        summary.records++;
-        summary[pending.record.type]++;
-        if (chunk.length >= BATCH_ROWS) {
-          await settleChunk(trx, chunk, copies);
-          chunk = [];
-        }
+      const source = lines[Symbol.asyncIterator]();
+      try {
+        await importChunks(trx, source, summary, folder, copies);
+      } finally {
+        await source.return?.();
       }
-      await settleChunk(trx, chunk, copies);
       await copies.copyAll(storage);
     });
   } finally {
@@ -372,7 +333,57 @@ export async function importLines(
   return summary;
 }
 
-async function parseLine(line: number, text: string, baseDir: string): Promise<Pending> {
+/** Reads, checks and writes every line in chunks; the caller's transaction holds it all. */
+async function importChunks(
+  trx: Kysely<Database>,
+  source: AsyncIterator<SourceLine>,
+  summary: ImportSummary,
+  folder: ImportFolder,
+  copies: CopySpool,
+): Promise<void> {
+  let chunk: Pending[] = [];
+  for (;;) {
+    let pending: Pending | null;
+    try {
+      pending = await nextPending(source, summary, folder, copies);
+    } catch (error) {
+      // An earlier line of this chunk may hold a reference error, and the first bad line is the one reported.
+      await settleChunk(trx, chunk, copies);
+      throw error;
+    }
+    if (pending === null) break;
+    chunk.push(pending);
+    if (chunk.length >= BATCH_ROWS) {
+      await settleChunk(trx, chunk, copies);
+      chunk = [];
+    }
+  }
+  await settleChunk(trx, chunk, copies);
+}
+
+/** The next non-blank line, checked on its own and counted; null at the end. */
+async function nextPending(
+  source: AsyncIterator<SourceLine>,
+  summary: ImportSummary,
+  folder: ImportFolder,
+  copies: CopySpool,
+): Promise<Pending | null> {
+  for (;;) {
+    const next = await source.next();
+    if (next.done) return null;
+    const { line, text } = next.value;
+    summary.lines = line;
+    if (text.trim() === '') continue;
+    const pending = await parseLine(line, text, folder, copies);
+    summary.records++;
+    summary[pending.record.type]++;
+    return pending;
+  }
+}
+
+async function parseLine(line: number, text: string, folder: ImportFolder, copies: CopySpool): Promise<Pending> {
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH))
+    throw new ImportError(line, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -382,17 +393,19 @@ async function parseLine(line: number, text: string, baseDir: string): Promise<P
   try {
     const record = parseRecord(value);
     if (record.type !== 'recording') return { line, record };
-    const file = await checkRecordingFile(baseDir, record.row.file);
+    const spoolPath = copies.nextCapturePath();
+    const captured = await captureRecordingFile(folder, record.row.file, spoolPath);
     return {
       line,
       record: {
         type: 'recording',
         row: {
           documentId: record.row.documentId,
-          path: file.path,
+          extension: extname(record.row.file),
+          spoolPath,
           contentType: record.row.contentType,
-          byteSize: file.size,
-          sha256: file.sha256,
+          byteSize: captured.byteSize,
+          sha256: captured.sha256,
         },
       },
     };
@@ -402,17 +415,25 @@ async function parseLine(line: number, text: string, baseDir: string): Promise<P
   }
 }
 
-/** `charthero import FILE`: recording paths are relative to the file's folder. */
+/**
+ * `charthero import FILE`: recording paths are relative to the file's folder. The file is read from the handle
+ * that was checked to be a regular file (opened without blocking, so a FIFO is refused rather than waited on).
+ */
 export async function importNdjsonFile(
   db: Kysely<Database>,
   storage: AudioStorage,
   path: string,
 ): Promise<ImportSummary> {
+  let handle: FileHandle;
   try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new Error('not a file');
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     throw new Error(`cannot read ${path}`);
   }
-  return importLines(db, storage, readLines(path), dirname(resolve(path)));
+  try {
+    if (!(await handle.stat()).isFile()) throw new Error(`cannot read ${path}`);
+    return await importLines(db, storage, readNdjsonLines(handle), dirname(resolve(path)));
+  } finally {
+    await handle.close();
+  }
 }

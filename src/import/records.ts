@@ -8,8 +8,8 @@ import { Kind, type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler, type ValueError, ValueErrorType } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { ID_PATTERN } from '../contract/ids.js';
-import { isValidContentType } from '../media/file-storage.js';
 import type { DocumentRow, EncounterRow, PatientRow, TranscriptRow } from '../store/clinical.js';
+import type { OrganizationInput } from '../store/clinical-upserts.js';
 import { parseDate, parseTimestamp } from '../time.js';
 
 /** A problem with one record; the importer prefixes it with `line N: `. */
@@ -34,6 +34,9 @@ export type RecordType = (typeof RECORD_TYPES)[number];
 export const ORIGINS = ['clinical', 'demo', 'training'] as const;
 
 const strict = { additionalProperties: false };
+
+/** `audio/` and a subtype as RFC 6838 names them (restricted-name): nothing else reaches a Content-Type header. */
+const AUDIO_CONTENT_TYPE = /^audio\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
 export const OrganizationRecord = Type.Object({ type: Type.Literal('organization'), id: Id, name: Text }, strict);
 
@@ -124,11 +127,6 @@ const SCHEMAS = {
 const CHECKERS = Object.fromEntries(
   Object.entries(SCHEMAS).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
 ) as { [T in RecordType]: ReturnType<typeof TypeCompiler.Compile<(typeof SCHEMAS)[T]>> };
-
-export interface OrganizationInput {
-  id: string;
-  name: string;
-}
 
 /** A recording before its file is checked and its object key is known. */
 export interface RecordingInput {
@@ -339,9 +337,11 @@ export function parseRecord(value: unknown): ParsedRecord {
     }
     case 'recording': {
       const record = validated(type, value);
-      // The same rule the storage applies, since the value is sent back as a Content-Type header.
-      if (!isValidContentType(record.content_type))
-        fail(type, 'content_type', 'must be a media type such as audio/wav');
+      // Served back as the Content-Type of the media URL: anything but audio (text/html…) would let an import put
+      // a page on the API's origin.
+      if (!AUDIO_CONTENT_TYPE.test(record.content_type)) {
+        fail(type, 'content_type', 'must be audio/<subtype> (such as audio/wav), with no parameters');
+      }
       return { type, row: { documentId: record.document_id, file: record.file, contentType: record.content_type } };
     }
   }

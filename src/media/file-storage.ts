@@ -3,7 +3,18 @@
  * URLs (docs/api.md, media URLs). Each object `a/b.wav` has a sidecar `a/b.wav.meta.json` holding its content type.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, type FileHandle, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  type FileHandle,
+  mkdir,
+  open,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type Keyring, newestEntry } from '../access/digest-keyring.js';
@@ -42,6 +53,8 @@ export interface FileStorageOptions {
   now?: () => number;
 }
 
+const PRIVATE_FOLDER = 0o700;
+const PRIVATE_FILE = 0o600;
 const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
 /** type/subtype with optional parameters, printable ASCII only: it goes straight into a response header. */
 const CONTENT_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(;[\x20-\x7e]*)?$/;
@@ -127,12 +140,17 @@ export function createFileStorage(dir: string, options: FileStorageOptions): Fil
     if (!isValidContentType(contentType)) throw new Error(`invalid content type ${JSON.stringify(contentType)}`);
     await sourceFileSize(sourcePath);
     try {
-      await mkdir(dirname(path), { recursive: true });
+      // Audio is PHI: folders and objects are the owner's only (CONTRACT.md section 11).
+      await mkdir(dirname(path), { recursive: true, mode: PRIVATE_FOLDER });
       // Sidecar first: a failure after it leaves no object, so head() still answers "missing".
       await atomically(`${path}${META_SUFFIX}`, (temporary) =>
-        writeFile(temporary, `${JSON.stringify({ content_type: contentType })}\n`),
+        writeFile(temporary, `${JSON.stringify({ content_type: contentType })}\n`, { mode: PRIVATE_FILE }),
       );
-      await atomically(path, (temporary) => copyFile(sourcePath, temporary));
+      await atomically(path, async (temporary) => {
+        // copyFile carries the source's mode over; the object's is set here whatever the source had.
+        await copyFile(sourcePath, temporary);
+        await chmod(temporary, PRIVATE_FILE);
+      });
     } catch (error) {
       throw new StorageUnavailableError(`cannot write to audio storage (${errorCode(error) ?? 'error'})`, {
         cause: error,

@@ -4,8 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { postgresConnectionString } from '../../src/store/db.js';
+import type { Database } from '../../src/store/schema.js';
 
 export interface FreshDatabase {
   url: string;
@@ -56,4 +58,25 @@ export async function freshDatabase(dir: string, dialect?: 'sqlite' | 'postgres'
 /** The URL of a fresh database (kept for callers that manage no cleanup; prefer freshDatabase). */
 export async function freshDatabaseUrl(dir: string): Promise<string> {
   return (await freshDatabase(dir)).url;
+}
+
+/**
+ * Every row of every table (migration bookkeeping included), each table's rows in a stable order: two snapshots
+ * are equal only if nothing was inserted, updated or deleted anywhere. `ignoreColumns` leaves out columns a running
+ * server writes in the background on its own (name them, so the exclusion is visible where it is used).
+ */
+export async function snapshotDatabase(
+  db: Kysely<Database>,
+  ignoreColumns: Partial<Record<string, readonly string[]>> = {},
+): Promise<Record<string, string[]>> {
+  const snapshot: Record<string, string[]> = {};
+  const untyped = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+  for (const table of await db.introspection.getTables({ withInternalKyselyTables: true })) {
+    const ignored = new Set(ignoreColumns[table.name] ?? []);
+    const rows = await untyped.selectFrom(table.name).selectAll().execute();
+    snapshot[table.name] = rows
+      .map((row) => JSON.stringify(Object.entries(row).filter(([column]) => !ignored.has(column))))
+      .sort();
+  }
+  return snapshot;
 }

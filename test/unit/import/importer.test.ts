@@ -139,8 +139,8 @@ describe('references', () => {
   });
 
   it('an encounter’s patient must belong to the same organization', async () => {
-    expect(await failure([org('org_2'), patient('pat_2', 'org_2'), encounter('enc_2', 'pat_2', 'org_1')])).toBe(
-      'line 3: encounter.patient_id: patient "pat_2" belongs to organization "org_2", not "org_1"',
+    expect(await failure([org('org_2'), patient('pat_o2', 'org_2'), encounter('enc_2', 'pat_o2', 'org_1')])).toBe(
+      'line 3: encounter.patient_id: patient "pat_o2" belongs to organization "org_2", not "org_1"',
     );
   });
 
@@ -258,7 +258,7 @@ describe('recordings', () => {
       'line 1: recording.file: must be a path relative to the import file',
     );
     expect(await failure([recording('doc_rec', 'nested')])).toBe(
-      'line 1: recording.file: no readable file at "nested"',
+      'line 1: recording.file: "nested" is not a regular file',
     );
     expect(await failure([recording('doc_rec', 'audio/missing.wav')])).toBe(
       'line 1: recording.file: no readable file at "audio/missing.wav"',
@@ -266,8 +266,8 @@ describe('recordings', () => {
   });
 
   it('importNdjsonFile resolves them against the file’s folder', async () => {
-    const file = join(dir, 'nested', 'import.ndjson');
-    writeFileSync(file, `${JSON.stringify(recording('doc_rec', '../audio/a.wav'))}\r\n`);
+    const file = join(dir, 'import.ndjson');
+    writeFileSync(file, `${JSON.stringify(recording('doc_rec', 'nested/../audio/a.wav'))}\r\n`);
     expect(await importNdjsonFile(store.db, storage, file)).toMatchObject({ records: 1, recording: 1 });
   });
 });

@@ -177,9 +177,49 @@ describe('parseRecord: the message names the field at fault', () => {
       'transcript.finalized_at: not an RFC 3339 date-time with offset',
     ],
     [
-      'content type',
+      'content type wav file',
       { type: 'recording', document_id: 'doc_1', file: 'a.wav', content_type: 'wav file' },
-      'recording.content_type: must be a media type such as audio/wav',
+      'recording.content_type: must be audio/<subtype> (such as audio/wav), with no parameters',
+    ],
+    [
+      'content type text/html',
+      { type: 'recording', document_id: 'doc_1', file: 'a.wav', content_type: 'text/html' },
+      'recording.content_type: must be audio/<subtype> (such as audio/wav), with no parameters',
+    ],
+    [
+      'content type audio/',
+      { type: 'recording', document_id: 'doc_1', file: 'a.wav', content_type: 'audio/' },
+      'recording.content_type: must be audio/<subtype> (such as audio/wav), with no parameters',
+    ],
+    [
+      'content type audio/wav; codecs=1',
+      { type: 'recording', document_id: 'doc_1', file: 'a.wav', content_type: 'audio/wav; codecs=1' },
+      'recording.content_type: must be audio/<subtype> (such as audio/wav), with no parameters',
+    ],
+    [
+      'content type Audio/wav',
+      { type: 'recording', document_id: 'doc_1', file: 'a.wav', content_type: 'Audio/wav' },
+      'recording.content_type: must be audio/<subtype> (such as audio/wav), with no parameters',
+    ],
+    [
+      'content type audio/../x',
+      { type: 'recording', document_id: 'doc_1', file: 'a.wav', content_type: 'audio/../x' },
+      'recording.content_type: must be audio/<subtype> (such as audio/wav), with no parameters',
+    ],
+    [
+      'content type image/svg+xml',
+      { type: 'recording', document_id: 'doc_1', file: 'a.wav', content_type: 'image/svg+xml' },
+      'recording.content_type: must be audio/<subtype> (such as audio/wav), with no parameters',
+    ],
+    [
+      'content type audio/wäv',
+      { type: 'recording', document_id: 'doc_1', file: 'a.wav', content_type: 'audio/wäv' },
+      'recording.content_type: must be audio/<subtype> (such as audio/wav), with no parameters',
+    ],
+    [
+      'content type with a header injection',
+      { type: 'recording', document_id: 'doc_1', file: 'a.wav', content_type: 'audio/x\r\nSet-Cookie: a' },
+      'recording.content_type: must be audio/<subtype> (such as audio/wav), with no parameters',
     ],
     [
       'empty file',

@@ -5,9 +5,14 @@
  * recordings) so foreign keys hold after every statement.
  */
 import type { Kysely } from 'kysely';
-import type { DocumentRow, EncounterRow, PatientRow, RecordingRow, TranscriptRow } from '../store/clinical.js';
-import type { Database } from '../store/schema.js';
-import type { OrganizationInput } from './records.js';
+import type { DocumentRow, EncounterRow, PatientRow, RecordingRow, TranscriptRow } from './clinical.js';
+import type { Database } from './schema.js';
+
+/** What an import or the seed says about an organization; its access switches are the operator's. */
+export interface OrganizationInput {
+  id: string;
+  name: string;
+}
 
 /** Rows per statement: large enough to amortize round trips, small enough for both dialects' parameter limits. */
 export const BATCH_ROWS = 500;
