@@ -187,8 +187,9 @@ async function settleChunk(db: Kysely<Database>, chunk: readonly Pending[], copi
         const { row } = record;
         organization(line, 'patient', row.organization_id);
         const owner = known.patients.get(row.id);
-        if (owner !== undefined && owner !== row.organization_id)
+        if (owner !== undefined && owner !== row.organization_id) {
           throw new ImportError(line, foreign('patient', row.id));
+        }
         known.patients.set(row.id, row.organization_id);
         rows.patients.push(row);
         break;

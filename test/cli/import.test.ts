@@ -1,7 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../src/seed/wav.js';
+import { snapshotDatabase } from '../support/database.js';
 import { type CliSandbox, cliSandbox, ensureBuilt } from './cli.js';
 
 let cli: CliSandbox;
@@ -87,6 +88,9 @@ function storedObjects(): string[] {
   }
 }
 
+/** Every row of every table: a refused import must leave all of them as they were, not just their counts. */
+const databaseRows = () => cli.withDb((db) => snapshotDatabase(db));
+
 const WAV = encodeWav(new Int16Array(800).map((_, i) => Math.round(Math.sin(i / 3) * 8000)));
 
 beforeAll(async () => {
@@ -95,6 +99,8 @@ beforeAll(async () => {
   folder = join(cli.dir, 'import');
   mkdirSync(join(folder, 'audio'), { recursive: true });
   writeFileSync(join(folder, 'audio', 'visit.wav'), WAV);
+  // A world-readable source: the stored copy must still be the owner's only.
+  chmodSync(join(folder, 'audio', 'visit.wav'), 0o644);
 });
 afterAll(() => cli?.close());
 
@@ -138,6 +144,19 @@ describe('charthero import: success and re-import', () => {
     // Imported organizations start closed: opening access is an operator decision.
     const org = await cli.withDb((db) => db.selectFrom('organizations').selectAll().executeTakeFirstOrThrow());
     expect(org).toMatchObject({ allowlisted: 0, api_keys_enabled: 1, enabled_routes: '' });
+  });
+
+  it('creates audio objects readable by their owner only (files 0600, folders 0700)', () => {
+    const root = join(cli.dir, 'audio');
+    const modes = (path: string) => statSync(path).mode & 0o777;
+    expect(modes(root)).toBe(0o700);
+    expect(modes(join(root, 'org_imp'))).toBe(0o700);
+    const files = storedObjects();
+    expect(files).toEqual([
+      expect.stringMatching(/^org_imp\/doc_amb-[0-9a-f]{16}\.wav$/),
+      expect.stringMatching(/\.wav\.meta\.json$/),
+    ]);
+    for (const file of files) expect(modes(join(root, file))).toBe(0o600);
   });
 
   it('re-imports by id: rows are updated, not duplicated, and access switches are kept', async () => {
@@ -236,18 +255,41 @@ describe('charthero import: a bad line stops the import and keeps nothing', () =
   for (const [name, lines, message] of cases) {
     it(`${name} (with and without --json)`, async () => {
       const file = writeImport(`${name.replace(/\W+/g, '-')}.ndjson`, lines);
-      const counts = await cli.counts();
+      const database = await databaseRows();
       const objects = storedObjects();
       for (const json of [[], ['--json']]) {
         const result = cli.run(['import', file, ...json]);
         expect(result.code).toBe(1);
         expect(result.stdout).toBe('');
         expect(result.stderr).toBe(`charthero: ${message}\n`);
-        expect(await cli.counts()).toEqual(counts);
+        expect(await databaseRows()).toEqual(database);
         expect(storedObjects()).toEqual(objects);
       }
     });
   }
+
+  it('keeps every table exactly as it was when earlier lines updated existing rows', async () => {
+    const file = writeImport('updates-then-bad.ndjson', [
+      { ...ORG, name: 'Renamed by a failed import' },
+      { ...PATIENT, first_name: 'Changed' },
+      { ...NOTE, title: 'Changed', content: { format: 'markdown', text: '# Changed' } },
+      { ...TRANSCRIPT, turns: [] },
+      { ...RECORDING, file: 'audio/other.wav' },
+      { ...ENCOUNTER, status: 'cancelled', created_at: 'not a date' },
+    ]);
+    writeFileSync(join(folder, 'audio', 'other.wav'), Buffer.concat([WAV, Buffer.from('different bytes')]));
+    const database = await databaseRows();
+    expect(database.organizations).toHaveLength(1);
+    const objects = storedObjects();
+    const result = cli.run(['import', file]);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'charthero: line 6: encounter.created_at: not an RFC 3339 date-time with offset\n',
+    });
+    expect(await databaseRows()).toEqual(database);
+    expect(storedObjects()).toEqual(objects);
+  });
 
   it('rolls back earlier chunks when a line far into the file is bad', async () => {
     const patients = Array.from({ length: 1200 }, (_, i) => ({ ...NEW_PATIENT, id: `pat_bulk_${i}` }));
@@ -256,13 +298,13 @@ describe('charthero import: a bad line stops the import and keeps nothing', () =
       ...patients,
       { ...NEW_ENCOUNTER, patient_id: 'pat_bulk_5', origin: 'production' },
     ]);
-    const counts = await cli.counts();
+    const database = await databaseRows();
     const result = cli.run(['import', file]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       'charthero: line 1202: encounter.origin: must be one of "clinical", "demo", "training"\n',
     );
-    expect(await cli.counts()).toEqual(counts);
+    expect(await databaseRows()).toEqual(database);
   });
 
   it('reports a missing import file in one line', () => {

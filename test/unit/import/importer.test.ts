@@ -171,6 +171,61 @@ describe('references', () => {
   });
 });
 
+describe('no record changes organization', () => {
+  it('refuses a patient, encounter or document id that exists under another organization', async () => {
+    await run([
+      org('org_own'),
+      org('org_other'),
+      patient('pat_own', 'org_own'),
+      encounter('enc_own', 'pat_own', 'org_own'),
+    ]);
+    await run([
+      document('doc_own', 'enc_own'),
+      patient('pat_other', 'org_other'),
+      encounter('enc_other', 'pat_other', 'org_other'),
+    ]);
+    expect(await failure([patient('pat_own', 'org_other')])).toBe(
+      'line 1: patient.id: patient "pat_own" already exists under another organization',
+    );
+    expect(await failure([encounter('enc_own', 'pat_other', 'org_other')])).toBe(
+      'line 1: encounter.id: encounter "enc_own" already exists under another organization',
+    );
+    expect(await failure([document('doc_own', 'enc_other')])).toBe(
+      'line 1: document.id: document "doc_own" already exists under another organization',
+    );
+  });
+
+  it('within its own organization a record may move (a document to another encounter)', async () => {
+    await run([
+      patient('pat_own_2', 'org_own'),
+      encounter('enc_own_2', 'pat_own_2', 'org_own'),
+      document('doc_own', 'enc_own_2'),
+    ]);
+    const row = await store.db
+      .selectFrom('documents')
+      .select('encounter_id')
+      .where('id', '=', 'doc_own')
+      .executeTakeFirstOrThrow();
+    expect(row.encounter_id).toBe('enc_own_2');
+  });
+
+  it('an earlier line of the same file counts, in the same batch and across batches', async () => {
+    expect(await failure([org('org_x'), patient('pat_fresh', 'org_x'), patient('pat_fresh', 'org_other')])).toBe(
+      'line 3: patient.id: patient "pat_fresh" already exists under another organization',
+    );
+    const filler = Array.from({ length: 600 }, (_, i) => patient(`pat_fill_${i}`, 'org_x'));
+    expect(
+      await failure([
+        org('org_x'),
+        patient('pat_fresh', 'org_x'),
+        encounter('enc_fresh', 'pat_fresh', 'org_x'),
+        ...filler,
+        encounter('enc_fresh', 'pat_other', 'org_other'),
+      ]),
+    ).toBe('line 604: encounter.id: encounter "enc_fresh" already exists under another organization');
+  });
+});
+
 describe('all or nothing', () => {
   it('reports the first bad line even when a later line of the same batch fails its own checks first', async () => {
     expect(await failure([org('org_3'), patient('pat_3', 'org_nope'), '{oops'])).toBe(
