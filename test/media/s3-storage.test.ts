@@ -1,6 +1,7 @@
 /**
- * The S3 storage against a real S3-API server on loopback (@20minutes/s3rver, which checks SigV4 signatures on
- * requests and presigned URLs), plus endpoints that refuse, hang or fail.
+ * The S3 storage against a real S3-API server on loopback (@20minutes/s3rver) behind a strict SigV4 checker
+ * (test/support/sigv4-front.ts: s3rver alone accepts unsigned and wrong-region requests), plus endpoints that
+ * refuse, hang or fail.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -10,19 +11,25 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { join } from 'node:path';
 import S3rver from '@20minutes/s3rver';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidObjectKeyError } from '../../src/media/object-key.js';
 import { createS3Storage, parseS3Url } from '../../src/media/s3-storage.js';
 import { type AudioStorage, StorageUnavailableError } from '../../src/media/storage.js';
+import { type SigV4Front, startSigV4Front } from '../support/sigv4-front.js';
 import { temporaryFolder } from './helpers.js';
 
 const BUCKET = 'charthero-audio';
 const BYTES = randomBytes(64 * 1024 + 7);
-// s3rver's built-in account.
-const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+// s3rver's built-in account, in a region other than the SDK's default so a region mix-up shows.
+const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'eu-central-1' };
 
 let work: ReturnType<typeof temporaryFolder>;
 let server: S3rver;
+let front: SigV4Front;
+/** s3rver itself, for showing what it would accept without the front. */
+let upstream: string;
 let endpoint: string;
 let source: string;
 const opened: AudioStorage[] = [];
@@ -50,11 +57,19 @@ beforeAll(async () => {
     configureBuckets: [{ name: BUCKET }],
   });
   const address = await server.run();
-  endpoint = `http://127.0.0.1:${address.port}`;
+  upstream = `http://127.0.0.1:${address.port}`;
+  front = await startSigV4Front({
+    upstream,
+    accessKeyId: CREDENTIALS.AWS_ACCESS_KEY_ID,
+    secretAccessKey: CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+    region: CREDENTIALS.AWS_REGION,
+  });
+  endpoint = front.endpoint;
 });
 
 afterAll(async () => {
   await Promise.all(opened.map((storage) => storage.close()));
+  await front?.close();
   await server?.close();
   work?.remove();
 });
@@ -192,5 +207,94 @@ describe('S3 storage when the endpoint misbehaves', () => {
       failing.closeAllConnections();
       await new Promise((resolve) => failing.close(resolve));
     }
+  });
+});
+
+describe('the S3 store in the tests checks SigV4 strictly', () => {
+  const KEY = 'recordings/org_x/doc_strict.wav';
+  let presigned: URL;
+  const client = (region = CREDENTIALS.AWS_REGION) =>
+    new S3Client({
+      region,
+      endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDENTIALS.AWS_SECRET_ACCESS_KEY },
+    });
+  const get = new GetObjectCommand({ Bucket: BUCKET, Key: KEY });
+  /** Status, and the reason the front gives, for one GET. */
+  async function refused(url: URL | string): Promise<[number, string | undefined]> {
+    const before = front.refusals.length;
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    return [response.status, front.refusals.slice(before).at(-1)];
+  }
+
+  beforeAll(async () => {
+    const storage = storageAt(`s3://${BUCKET}/recordings`, { ...CREDENTIALS, AWS_ENDPOINT_URL_S3: endpoint });
+    await storage.putFile('org_x/doc_strict.wav', source, 'audio/wav');
+    presigned = new URL((await storage.issueUrl('org_x/doc_strict.wav', 600)).url);
+  });
+
+  it('serves the storage’s presigned URL, and refuses the bare object URL (which s3rver alone would serve)', async () => {
+    const served = await fetch(presigned);
+    expect(served.status).toBe(200);
+    expect(Buffer.from(await served.arrayBuffer()).equals(BYTES)).toBe(true);
+    const bare = new URL(presigned.pathname, presigned.origin);
+    expect(await refused(bare)).toEqual([403, 'request is not signed']);
+    expect((await fetch(new URL(presigned.pathname, upstream))).status).toBe(200);
+  });
+
+  it('refuses a URL signed for another region, or another service', async () => {
+    const otherRegion = await getSignedUrl(client(), get, { expiresIn: 60, signingRegion: 'us-east-1' });
+    expect(await refused(otherRegion)).toEqual([403, 'credential scope region must be eu-central-1']);
+    const otherService = await getSignedUrl(client(), get, { expiresIn: 60, signingService: 'sqs' });
+    expect(await refused(otherService)).toEqual([403, 'credential scope service must be s3']);
+    // A storage configured for the wrong region fails as an outage, never silently.
+    const misconfigured = storageAt(`s3://${BUCKET}/recordings`, {
+      ...CREDENTIALS,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_S3: endpoint,
+    });
+    await expect(misconfigured.head('org_x/doc_strict.wav')).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(front.refusals.at(-1)).toBe('credential scope region must be eu-central-1');
+  });
+
+  it('refuses an expired URL, and one dated in the future', async () => {
+    const expired = await getSignedUrl(client(), get, { expiresIn: 60, signingDate: new Date(Date.now() - 61_000) });
+    expect(await refused(expired)).toEqual([403, 'presigned URL has expired']);
+    const future = await getSignedUrl(client(), get, {
+      expiresIn: 60,
+      signingDate: new Date(Date.now() + 20 * 60_000),
+    });
+    expect(await refused(future)).toEqual([403, 'presigned URL is dated in the future']);
+    const fresh = await getSignedUrl(client(), get, { expiresIn: 60 });
+    expect((await fetch(fresh)).status).toBe(200);
+  });
+
+  it('refuses a tampered URL: another object, a longer lifetime, another signature', async () => {
+    const otherObject = new URL(presigned);
+    otherObject.pathname = otherObject.pathname.replace('doc_strict', 'doc_url');
+    expect(await refused(otherObject)).toEqual([403, 'signature does not match']);
+    const longer = new URL(presigned);
+    longer.searchParams.set('X-Amz-Expires', '3600');
+    expect(await refused(longer)).toEqual([403, 'signature does not match']);
+    const signature = new URL(presigned);
+    const sig = signature.searchParams.get('X-Amz-Signature')!;
+    signature.searchParams.set('X-Amz-Signature', `${sig.slice(0, -1)}${sig.endsWith('0') ? '1' : '0'}`);
+    expect(await refused(signature)).toEqual([403, 'signature does not match']);
+    const unsigned = new URL(presigned);
+    unsigned.searchParams.delete('X-Amz-Signature');
+    expect(await refused(unsigned)).toEqual([403, 'request is not signed']);
+  });
+
+  it('refuses a header-signed request by another secret', async () => {
+    const before = front.refusals.length;
+    const wrong = storageAt(`s3://${BUCKET}/recordings`, {
+      ...CREDENTIALS,
+      AWS_SECRET_ACCESS_KEY: 'not-the-secret',
+      AWS_ENDPOINT_URL_S3: endpoint,
+    });
+    await expect(wrong.head('org_x/doc_strict.wav')).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(front.refusals.slice(before)).toContain('signature does not match');
   });
 });
