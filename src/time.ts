@@ -18,10 +18,15 @@ function utcMs(year: number, month: number, day: number, hour: number, minute: n
   return date.getTime();
 }
 
+/** The instants a timestamp may denote: years 0001–9999 in UTC, whatever offset it was written with. */
+const EARLIEST_MS = utcMs(1, 1, 1, 0, 0, 0, 0);
+const LATEST_MS = utcMs(9999, 12, 31, 23, 59, 59, 999);
+
 /**
  * An RFC 3339 date-time with an explicit offset (`Z` or `±HH:MM`) → epoch milliseconds, or null.
- * Rejects dates without time, times without offset, impossible dates, hour 24, second 60 and years outside 0001–9999.
- * Fractions beyond milliseconds are truncated.
+ * Rejects dates without time, times without offset, impossible dates, hour 24, second 60 and years outside 0001–9999,
+ * also once the offset is applied (`9999-12-31T23:59:59-23:59` is in year 10000). Fractions beyond milliseconds are
+ * truncated.
  */
 export function parseTimestamp(text: string): number | null {
   const match = DATE_TIME.exec(text);
@@ -44,7 +49,8 @@ export function parseTimestamp(text: string): number | null {
     if (offsetHours > 23 || offsetMins > 59) return null;
     offsetMinutes = (zone[0] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
   }
-  return utcMs(year, month, day, hour, minute, second, fraction) - offsetMinutes * 60_000;
+  const ms = utcMs(year, month, day, hour, minute, second, fraction) - offsetMinutes * 60_000;
+  return ms >= EARLIEST_MS && ms <= LATEST_MS ? ms : null;
 }
 
 /** A calendar date `YYYY-MM-DD`, or null. */

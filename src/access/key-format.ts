@@ -11,6 +11,13 @@ const KEY_PATTERN = new RegExp(
 
 export const KEY_LENGTH = 'ch_sk_live_'.length + KEY_RANDOM_LENGTH + KEY_CHECKSUM_LENGTH;
 export const TEST_KEY_PREFIX = 'ch_sk_test_';
+/** The prefix every key starts with, in any case: text carrying it may be (part of) a pasted key. */
+const KEY_MATERIAL = /ch_sk_/i;
+
+/** Whether `text` may carry key material, so it must never be echoed (error bodies, request ids, logs). */
+export function mayCarryKeyMaterial(text: string): boolean {
+  return KEY_MATERIAL.test(text);
+}
 
 function base62(value: number, width: number): string {
   let digits = '';

@@ -9,7 +9,7 @@ import { MEDIA_PATH } from '../contract/routes.js';
 import type { FileObjectReader, FileStorage } from '../media/file-storage.js';
 import { verifyMediaUrl } from '../media/signed-urls.js';
 import { StorageUnavailableError } from '../media/storage.js';
-import { rawQueryOf } from './raw-url.js';
+import { pathOf, rawQueryOf, undecodedQuery } from './raw-url.js';
 
 export interface MediaRouteOptions {
   storage: Pick<FileStorage, 'openRead'>;
@@ -18,6 +18,11 @@ export interface MediaRouteOptions {
   /** Clock for URL expiry (tests). */
   now?: () => number;
 }
+
+export const MEDIA_SAFETY_HEADERS = {
+  'content-disposition': 'attachment',
+  'content-security-policy': "sandbox; default-src 'none'",
+};
 
 export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; end: number };
 
@@ -60,10 +65,10 @@ export function registerMediaRoute(app: FastifyInstance, options: MediaRouteOpti
   const now = options.now ?? Date.now;
 
   async function handler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    // A wildcard, not `:token`, so long keys are not cut off by the router's maxParamLength (100).
-    const token = (request.params as { '*'?: string })['*'];
-    // From the raw URL: the app turns Fastify's query parsing off, and repeated keys must stay visible.
-    const query = new URLSearchParams(rawQueryOf(request.url));
+    // Token and query from the raw URL, undecoded: each has one canonical spelling, so a percent-escaped variant
+    // of a valid URL (the same bytes once decoded) is not a second valid URL. Repeated keys stay visible.
+    const token = pathOf(request.url).slice(MEDIA_PATH.length + 1);
+    const query = undecodedQuery(rawQueryOf(request.url));
     const objectKey = verifyMediaUrl(options.keyring(), token, query, now());
     if (objectKey === null) throw new PublicError('media_url_invalid');
     const reader = await openObject(options, objectKey);
@@ -85,5 +90,14 @@ export function registerMediaRoute(app: FastifyInstance, options: MediaRouteOpti
     return reply.send(reader.stream(range.kind === 'partial' ? range : undefined));
   }
 
-  app.route({ method: ['GET', 'HEAD'], url: `${MEDIA_PATH}/*`, handler });
+  app.route({
+    method: ['GET', 'HEAD'],
+    // A wildcard, not `:token`, so long keys are not cut off by the router's maxParamLength (100).
+    url: `${MEDIA_PATH}/*`,
+    // On every media response, errors included: a stored object can never render as a page on the API's origin.
+    onRequest: async (_request, reply) => {
+      reply.headers(MEDIA_SAFETY_HEADERS);
+    },
+    handler,
+  });
 }

@@ -6,6 +6,23 @@ export function rawQueryOf(url: string): string {
   return index === -1 ? '' : url.slice(index + 1);
 }
 
+/**
+ * The query's values exactly as sent, nothing decoded (a repeated name gives an array). For signed URLs: a percent
+ * escape is then not a canonical character, so a value has one spelling only.
+ */
+export function undecodedQuery(rawQuery: string): Record<string, string | string[]> {
+  const values: Record<string, string | string[]> = Object.create(null);
+  for (const segment of rawQuery.split('&')) {
+    if (segment === '') continue;
+    const eq = segment.indexOf('=');
+    const name = eq === -1 ? segment : segment.slice(0, eq);
+    const value = eq === -1 ? '' : segment.slice(eq + 1);
+    const previous = values[name];
+    values[name] = previous === undefined ? value : [previous, value].flat();
+  }
+  return values;
+}
+
 export function pathOf(url: string): string {
   const index = url.indexOf('?');
   return index === -1 ? url : url.slice(0, index);

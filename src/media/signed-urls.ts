@@ -65,7 +65,8 @@ export function decodeObjectToken(token: unknown): string | null {
 
 /**
  * The object key a media URL grants, or null when any piece is missing, malformed, unknown, expired or tampered.
- * Never throws on its inputs.
+ * `token` and the query values are the URL's text as sent, not percent-decoded: every piece must already be in its
+ * one canonical form (base64url without padding, digits without sign or leading zero). Never throws on its inputs.
  */
 export function verifyMediaUrl(
   keyring: Keyring,

@@ -1,4 +1,5 @@
 /** Step 11 of the order of checks (docs/order-of-checks.md): the query string of a public route (docs/list-query.md). */
+import { mayCarryKeyMaterial } from '../access/key-format.js';
 import { type IntegerBound, LIST_LIMIT, LIST_OFFSET } from '../contract/bounds.js';
 import { PublicError } from '../contract/errors.js';
 import type { PublicRoute } from '../contract/routes.js';
@@ -82,9 +83,12 @@ export function parseFormPairs(rawQuery: string): Array<[string, string]> {
   return pairs;
 }
 
-/** `field` for an unsupported key: the key itself only when it is safe to echo (docs/errors.md). */
+/**
+ * `field` for an unsupported key: the key itself only when it is safe to echo (docs/errors.md) — not empty, not too
+ * long, no control characters, and nothing that may be a pasted API key.
+ */
 function echoableField(key: string): string | null {
-  if (key === '' || key.length > MAX_FIELD_ECHO || UNECHOABLE.test(key)) return null;
+  if (key === '' || key.length > MAX_FIELD_ECHO || UNECHOABLE.test(key) || mayCarryKeyMaterial(key)) return null;
   return key;
 }
 

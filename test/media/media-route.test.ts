@@ -31,8 +31,14 @@ async function urlFor(objectKey: string, ttlSeconds = 900): Promise<string> {
   return pathOf((await storage.issueUrl(objectKey, ttlSeconds)).url);
 }
 
-function expectMediaUrlInvalid(response: { statusCode: number; json: () => unknown }): void {
+function expectMediaUrlInvalid(response: {
+  statusCode: number;
+  headers: Record<string, unknown>;
+  json: () => unknown;
+}): void {
   expect(response.statusCode).toBe(404);
+  expect(response.headers['content-disposition']).toBe('attachment');
+  expect(response.headers['content-security-policy']).toBe("sandbox; default-src 'none'");
   expect(response.json()).toEqual({
     error: 'public_api_not_found',
     reason_code: 'media_url_invalid',
@@ -81,6 +87,8 @@ describe('GET /media/v1/:token', () => {
     expect(response.headers['cache-control']).toBe('no-store');
     expect(response.headers['accept-ranges']).toBe('bytes');
     expect(response.headers['content-range']).toBeUndefined();
+    expect(response.headers['content-disposition']).toBe('attachment');
+    expect(response.headers['content-security-policy']).toBe("sandbox; default-src 'none'");
     expect(response.rawPayload.equals(BYTES)).toBe(true);
   });
 
@@ -91,6 +99,8 @@ describe('GET /media/v1/:token', () => {
     expect(response.headers['content-length']).toBe('1000');
     expect(response.headers['cache-control']).toBe('no-store');
     expect(response.headers['accept-ranges']).toBe('bytes');
+    expect(response.headers['content-disposition']).toBe('attachment');
+    expect(response.headers['content-security-policy']).toBe("sandbox; default-src 'none'");
     expect(response.rawPayload.length).toBe(0);
   });
 
@@ -122,6 +132,8 @@ describe('GET /media/v1/:token', () => {
     expect(response.headers['content-length']).toBe(String(end - start + 1));
     expect(response.headers['content-type']).toBe('audio/wav');
     expect(response.headers['cache-control']).toBe('no-store');
+    expect(response.headers['content-disposition']).toBe('attachment');
+    expect(response.headers['content-security-policy']).toBe("sandbox; default-src 'none'");
     expect(response.rawPayload.equals(BYTES.subarray(start, end + 1))).toBe(true);
   });
 
@@ -188,6 +200,44 @@ describe('GET /media/v1/:token', () => {
     }
   });
 
+  it('rejects a signature, token, version or expiry not in its one canonical form (same decoded bytes)', async () => {
+    const url = new URL(await urlFor(KEY), 'http://x');
+    const token = url.pathname.slice('/media/v1/'.length);
+    const [v, exp, sig] = ['v', 'exp', 'sig'].map((name) => url.searchParams.get(name)!) as [string, string, string];
+    const percent = (char: string) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+    const percentLower = (char: string) => `%${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    const sigBytes = Buffer.from(sig, 'base64url');
+    const variants = [
+      // The same signature bytes, written with other characters: a percent escape, in upper or lower case hex.
+      `${url.pathname}?v=${v}&exp=${exp}&sig=${percent(sig[0]!)}${sig.slice(1)}`,
+      `${url.pathname}?v=${v}&exp=${exp}&sig=${sig.slice(0, -1)}${percentLower(sig.at(-1)!)}`,
+      // The same object key bytes, with the token's first character escaped.
+      `/media/v1/${percent(token[0]!)}${token.slice(1)}${url.search}`,
+      `/media/v1/${token.slice(0, 5)}${percentLower(token[5]!)}${token.slice(6)}${url.search}`,
+      // The same version and expiry numbers, escaped.
+      `${url.pathname}?v=${percent(v[0]!)}${v.slice(1)}&exp=${exp}&sig=${sig}`,
+      `${url.pathname}?v=${v}&exp=${percent(exp[0]!)}${exp.slice(1)}&sig=${sig}`,
+      // Escaped parameter names.
+      `${url.pathname}?v=${v}&exp=${exp}&${percent('s')}ig=${sig}`,
+    ];
+    // Each variant really carries the same bytes once decoded, so only the canonical-form rule can refuse it.
+    for (const variant of variants) {
+      const decoded = new URL(variant, 'http://x');
+      expect(decodeURIComponent(decoded.pathname), variant).toBe(url.pathname);
+      expect(Buffer.from(decoded.searchParams.get('sig')!, 'base64url').equals(sigBytes), variant).toBe(true);
+      expect([decoded.searchParams.get('v'), decoded.searchParams.get('exp')], variant).toEqual([v, exp]);
+      for (const method of ['GET', 'HEAD'] as const) {
+        const response = await app.inject({ method, url: variant });
+        expect(response.statusCode, `${method} ${variant}`).toBe(404);
+        expect(response.headers['content-disposition']).toBe('attachment');
+        expect(response.headers['content-security-policy']).toBe("sandbox; default-src 'none'");
+        if (method === 'GET') expectMediaUrlInvalid(response);
+      }
+    }
+    // The canonical URL itself still serves.
+    expect((await app.inject({ method: 'GET', url: `${url.pathname}${url.search}` })).statusCode).toBe(200);
+  });
+
   it('rejects an expired URL', async () => {
     const url = await urlFor(KEY, 60);
     clock = NOW + 59_999;
@@ -220,6 +270,8 @@ describe('GET /media/v1/:token', () => {
       const response = await app.inject({ method: 'GET', url });
       expect(response.statusCode).toBe(503);
       expect(response.json()).toMatchObject({ reason_code: 'digest_key_unavailable', field: null });
+      expect(response.headers['content-disposition']).toBe('attachment');
+      expect(response.headers['content-security-policy']).toBe("sandbox; default-src 'none'");
     } finally {
       currentKeyring = () => keyring;
     }

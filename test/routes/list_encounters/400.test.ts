@@ -4,6 +4,7 @@
  */
 import { describe, it } from 'vitest';
 import { expectError } from '../../support/expect-error.js';
+import { makeToken } from '../../support/keys.js';
 import { auth, OK_URL } from '../../support/requests.js';
 import { itRefusesQueryKeys } from '../../support/route-suites/unsupported-query.js';
 import { useHarness } from '../../support/use-harness.js';
@@ -35,6 +36,10 @@ describe('list_encounters → 400 unsupported_filter', () => {
     ['a key with a C1 control character', 'a%C2%85b=1', null],
     ['a key with a zero-width space (format character)', 'a%E2%80%8Bb=1', null],
     ['a key that is invalid UTF-8', 'a%FFb=1', null],
+    // No body ever echoes key material (CONTRACT.md section 2), even a key short enough to be echoed otherwise.
+    ['a pasted API key as the key', `${makeToken('test')}=1`, null],
+    ['a pasted API key inside a longer key', `token_${makeToken('live')}`, null],
+    ['the key prefix alone, in another case', 'CH_SK_=1', null],
   ]);
 
   describe('order of checks: unsupported keys come before every value check', () => {

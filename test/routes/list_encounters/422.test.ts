@@ -84,6 +84,8 @@ describe('list_encounters → 422', () => {
       ['second 60', '2026-05-01T23:59:60Z'],
       ['year 0000', '0000-01-01T00:00:00Z'],
       ['a five-digit year', '10000-01-01T00:00:00Z'],
+      ['an instant in year 10000 once its offset is applied', '9999-12-31T23:59:59-23:59'],
+      ['an instant in year 0000 once its offset is applied', '0001-01-01T00:00:00%2B00:01'],
       ['an offset without colon', '2026-05-01T00:00:00+0200'],
       ['an offset hour above 23', '2026-05-01T00:00:00%2B24:00'],
       ['a space instead of T', '2026-05-01%2000:00:00Z'],

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { PublicError } from '../../../src/contract/errors.js';
 import { routeById } from '../../../src/contract/routes.js';
 import { formDecode, type ListQuery, parseFormPairs, parseRouteQuery } from '../../../src/query/list-query.js';
+import { makeToken } from '../../support/keys.js';
 
 const LIST = routeById('list_encounters');
+/** A well-formed key: 49 characters, short enough that only the key-prefix rule keeps it out of `field`. */
+const LIVE_KEY = makeToken('live');
 const DETAIL_ROUTES = (['get_encounter', 'get_document', 'get_transcript', 'get_audio_url'] as const).map(routeById);
 const DEFAULTS: ListQuery = { limit: 50, offset: 0, sortOrder: 'desc', startMs: null, endMs: null };
 
@@ -57,6 +60,9 @@ const okCases: Array<[string, Partial<ListQuery>]> = [
   ['start_at=2026-05-01T00:00:00.123Z', { startMs: ms('2026-05-01T00:00:00.123Z') }],
   ['start_at=0001-01-01T00:00:00Z', { startMs: ms('0001-01-01T00:00:00Z') }],
   ['end_at=9999-12-31T23:59:59Z', { endMs: ms('9999-12-31T23:59:59Z') }],
+  // The edges of the range, reached through an offset.
+  ['start_at=0001-01-01T00:01:00%2B00:01', { startMs: ms('0001-01-01T00:00:00Z') }],
+  ['end_at=9999-12-31T23:58:59.999-00:01', { endMs: ms('9999-12-31T23:59:59.999Z') }],
   // Decision: lower-case `t` and `z` are accepted (RFC 3339 section 5.6 allows them; parseTimestamp is shared with the import).
   ['start_at=2026-05-01t00:00:00z', { startMs: ms('2026-05-01T00:00:00Z') }],
   [
@@ -140,6 +146,11 @@ const errorCases: Array<[string, Code, string | null]> = [
   ['start_at=2026-05-01T23:59:60Z', 'invalid_query', 'start_at'],
   ['start_at=0000-01-01T00:00:00Z', 'invalid_query', 'start_at'],
   ['start_at=10000-01-01T00:00:00Z', 'invalid_query', 'start_at'],
+  // Valid fields, but the instant leaves 0001–9999 once the offset is applied.
+  ['start_at=9999-12-31T23:59:59-23:59', 'invalid_query', 'start_at'],
+  ['start_at=9999-12-31T23:59:59-00:01', 'invalid_query', 'start_at'],
+  ['end_at=0001-01-01T00:00:00%2B00:01', 'invalid_query', 'end_at'],
+  ['end_at=0001-01-01T23:58:00%2B23:59', 'invalid_query', 'end_at'],
   ['start_at=2026-05-01T00:00:00%2B24:00', 'invalid_query', 'start_at'],
   ['start_at=2026-05-01 00:00:00Z', 'invalid_query', 'start_at'],
   ['start_at=1714521600', 'invalid_query', 'start_at'],
@@ -181,6 +192,14 @@ const errorCases: Array<[string, Code, string | null]> = [
   ['%E0%A4%A=1', 'unsupported_filter', null], // truncated UTF-8 → U+FFFD, then a literal "%A"
   ['%FF=1', 'unsupported_filter', null],
   ['%ED%A0%80=1', 'unsupported_filter', null], // an encoded lone surrogate is invalid UTF-8
+  // A pasted API key (or anything carrying the key prefix) is never echoed, whatever its length or case.
+  [`${LIVE_KEY}=1`, 'unsupported_filter', null],
+  [`${LIVE_KEY}`, 'unsupported_filter', null],
+  ['ch_sk_=1', 'unsupported_filter', null],
+  ['x_CH_SK_y=1', 'unsupported_filter', null],
+  ['token%3Dch_sk_test_abc=1', 'unsupported_filter', null],
+  ['ch%5Fsk%5Ftest=1', 'unsupported_filter', null],
+  ['ch_s=1', 'unsupported_filter', 'ch_s'],
 ];
 
 describe('parseRouteQuery: errors', () => {
