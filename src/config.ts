@@ -22,6 +22,8 @@ export interface Config {
   logLevel: string;
   /** Milliseconds a datastore call may take before the request gets 503 datastore_unavailable. */
   datastoreTimeoutMs: number;
+  /** PostgreSQL connections per instance (the LISTEN connection comes on top). */
+  databasePoolSize: number;
   /** Default per-key rate limit when a key has none of its own (docs/limits.md). */
   defaultKeyRateLimitPerSecond: number;
   defaultKeyRateBurst: number;
@@ -35,6 +37,8 @@ class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
 
 type Env = Record<string, string | undefined>;
 
@@ -136,6 +140,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     logLevel,
     datastoreTimeoutMs: integer(env, 'CHARTHERO_DATASTORE_TIMEOUT_MS', 100, 60000, 2000),
+    databasePoolSize: integer(env, 'CHARTHERO_DATABASE_POOL_SIZE', 1, 100, DEFAULT_DATABASE_POOL_SIZE),
     defaultKeyRateLimitPerSecond: 50,
     defaultKeyRateBurst: 100,
     metricsPort,

@@ -52,6 +52,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   ensureKeyringFile(config);
   const store = openStore(config.databaseUrl, {
     timeoutMs: config.datastoreTimeoutMs,
+    poolSize: config.databasePoolSize,
     busyTimeoutMs: SERVER_SQLITE_BUSY_MS,
   });
   await migrate(store);

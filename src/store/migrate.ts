@@ -1,7 +1,8 @@
 /** Schema migrations for both dialects, with Kysely's migrator (idempotent; safe to run on every start). */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
-import { type Dialect, SQLITE_STARTUP_WAIT_MS, type Store } from './db.js';
+import type { Dialect, Store } from './db.js';
 import * as initial from './migrations/001-initial.js';
+import { SQLITE_STARTUP_WAIT_MS } from './sqlite.js';
 
 /**
  * How long a migration waits for another process's SQLite write lock. A server's own connection waits only briefly

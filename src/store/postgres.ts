@@ -1,0 +1,138 @@
+/** The PostgreSQL store: a bounded pool behind a guard that keeps outages from crashing or wedging the process. */
+import { userInfo } from 'node:os';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import pg from 'pg';
+import type { Store, Subscription } from './db.js';
+import { DatastoreUnavailableError } from './faults.js';
+import { listenWithReconnect } from './listen.js';
+import type { Database } from './schema.js';
+
+// PostgreSQL returns BIGINT as a string; every bigint here is an epoch-millisecond or a row id, safe as a number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/**
+ * Like libpq, fall back to the operating-system user name when neither the URL nor PGUSER/USER names a user
+ * (node-postgres only looks at USER, which service managers and CI runners often leave unset).
+ */
+export function postgresConnectionString(url: string): string {
+  if (process.env.PGUSER || process.env.USER) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.searchParams.has('user') || parsed.host === '') return url;
+    parsed.username = encodeURIComponent(userInfo().username);
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+function postgresSettings(url: string, timeout: number): pg.ClientConfig {
+  return {
+    connectionString: postgresConnectionString(url),
+    application_name: 'charthero',
+    connectionTimeoutMillis: timeout,
+    // The server cancels a statement after `timeout` (57014); the guard below waits a little longer for that answer
+    // (readTimeout), and gives up on a server (or network) that says nothing at all.
+    statement_timeout: timeout,
+    // A transaction left open by a stuck caller must not hold locks (the change feed's, say) for long.
+    idle_in_transaction_session_timeout: Math.max(10_000, timeout * 5),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
+}
+
+const readTimeout = (timeout: number) => timeout + Math.max(250, Math.round(timeout / 4));
+
+/** Errors after which the connection's protocol state is unknown (a read timeout, a broken socket): discard it. */
+function leavesConnectionUnusable(error: unknown): boolean {
+  return !(error instanceof pg.DatabaseError) || /^(08|57P0)/.test(String(error.code));
+}
+
+/**
+ * Two gaps between node-postgres and Kysely, both fatal in an outage, and the classification of failures by where
+ * they happened (src/store/faults.ts):
+ * - A checked-out client emits 'error' when its socket breaks (even mid-query, before failing the query), and
+ *   pg-pool only listens while the client is idle: with no listener the process would crash. Listen while checked
+ *   out too; an error there marks the connection broken.
+ * - Kysely releases connections without saying whether they broke, and a query that hit the read timeout may still
+ *   get its late answer, or nothing ever again. Remember such a failure and have the pool destroy the client
+ *   instead of handing it out again.
+ * Failing to acquire a connection, the read timeout and a connection broken in use become
+ * DatastoreUnavailableError; PostgreSQL's own answers keep their SQLSTATE.
+ */
+function guardPool(pool: pg.Pool, readTimeoutMs: number): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect().catch((error: unknown) => {
+        throw new DatastoreUnavailableError('connect', error);
+      });
+      let broken = false;
+      // Only node-postgres' 'error' event says the socket died: a plain Error alone could also be a bug.
+      let socketFailed = false;
+      const onError = () => {
+        socketFailed = true;
+        broken = true;
+      };
+      client.on('error', onError);
+      return {
+        // biome-ignore lint/suspicious/noExplicitAny: node-postgres' overloaded query signature.
+        query: ((...args: any[]) => {
+          // biome-ignore lint/suspicious/noExplicitAny: as above.
+          const result = (client.query as any)(...args);
+          if (!(result instanceof Promise)) return result; // A cursor (streaming), not used by this project.
+          let timer: NodeJS.Timeout | undefined;
+          const silent = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new DatastoreUnavailableError('timeout')), readTimeoutMs);
+          });
+          return Promise.race([result, silent]).then(
+            (value) => {
+              clearTimeout(timer);
+              return value;
+            },
+            (error: unknown) => {
+              clearTimeout(timer);
+              if (leavesConnectionUnusable(error)) broken = true;
+              if (error instanceof pg.DatabaseError || error instanceof DatastoreUnavailableError) throw error;
+              // node-postgres fails the queries of a dead socket with a plain Error, after emitting 'error'.
+              throw socketFailed ? new DatastoreUnavailableError('connection', error) : error;
+            },
+          );
+        }) as PostgresPoolClient['query'],
+        // Kysely passes `true` when it wants the connection discarded (a failed rollback).
+        release: (discard?: boolean) => {
+          client.off('error', onError);
+          client.release(broken || discard === true);
+        },
+      };
+    },
+    end: () => pool.end(),
+  };
+}
+
+export function openPostgres(url: string, timeout: number, poolSize: number): Store {
+  const settings = postgresSettings(url, timeout);
+  const pool = new pg.Pool({ ...settings, max: poolSize, idleTimeoutMillis: 30_000 });
+  // An idle client losing its backend must not crash the process; the next query reports the fault.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardPool(pool, readTimeout(timeout)) }) });
+
+  const subscriptions = new Set<Subscription>();
+  return {
+    db,
+    dialect: 'postgres',
+    listen(channel, onNotify) {
+      const subscription = listenWithReconnect(settings, channel, onNotify, timeout);
+      subscriptions.add(subscription);
+      return {
+        async close() {
+          subscriptions.delete(subscription);
+          await subscription.close();
+        },
+      };
+    },
+    async close() {
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      await db.destroy();
+    },
+  };
+}
