@@ -24,7 +24,18 @@ export interface Served {
   error: string | null;
   body: unknown;
   ms: number;
+  /** The whole body of an error response (null for a 2xx). */
+  errorBody: unknown;
+  retryAfter: string | null;
 }
+
+/** The one body every datastore outage answers with (CONTRACT.md section 2), written out as an oracle. */
+export const DATASTORE_UNAVAILABLE_BODY = {
+  error: 'public_api_unavailable',
+  reason_code: 'datastore_unavailable',
+  message: 'The datastore is temporarily unavailable.',
+  field: null,
+};
 
 export interface Setup {
   dir: string;
@@ -37,7 +48,12 @@ export interface Setup {
   logs: string[];
 }
 
-export async function startRuntime(database: FreshDatabase, dir: string, databaseUrl: string): Promise<Setup> {
+export async function startRuntime(
+  database: FreshDatabase,
+  dir: string,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<Setup> {
   const config = loadConfig({
     CHARTHERO_DATABASE_URL: databaseUrl,
     CHARTHERO_DIGEST_KEYS_FILE: join(dir, 'digest-keys.json'),
@@ -45,6 +61,7 @@ export async function startRuntime(database: FreshDatabase, dir: string, databas
     CHARTHERO_PUBLIC_BASE_URL: 'http://127.0.0.1:8080',
     CHARTHERO_DATASTORE_TIMEOUT_MS: String(TIMEOUT_MS),
     LOG_LEVEL: 'info',
+    ...env,
   });
   createKeyringFile(config.digestKeysFile);
   const logs: string[] = [];
@@ -71,7 +88,17 @@ export async function request(setup: Setup, url: string, secret: string): Promis
   });
   const ms = Math.round(performance.now() - started);
   const body = response.json() as { error?: string; reason_code?: string };
-  return { url, status: response.statusCode, reason: body.reason_code ?? null, error: body.error ?? null, body, ms };
+  const retryAfter = response.headers['retry-after'];
+  return {
+    url,
+    status: response.statusCode,
+    reason: body.reason_code ?? null,
+    error: body.error ?? null,
+    body,
+    ms,
+    errorBody: response.statusCode >= 400 ? body : null,
+    retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+  };
 }
 
 export async function readyz(setup: Setup): Promise<{ status: number; ms: number; body: unknown }> {
@@ -162,11 +189,25 @@ export async function recovery(setup: Setup, limitMs = 15_000): Promise<number> 
 export function expectAllUnavailable(results: readonly Served[]) {
   expect(results.length).toBeGreaterThan(0);
   for (const result of results) {
-    expect(result, result.url).toMatchObject({
-      status: 503,
-      error: 'public_api_unavailable',
-      reason: 'datastore_unavailable',
-    });
+    expect(result, result.url).toMatchObject({ status: 503, errorBody: DATASTORE_UNAVAILABLE_BODY, retryAfter: '1' });
+    expect(result.ms, result.url).toBeLessThan(FAST_MS);
+  }
+}
+
+/** During a partial fault: each request is either served or the standard 503, never anything else. */
+export function expectServedOrUnavailable(results: readonly Served[]) {
+  expect(results.length).toBeGreaterThan(0);
+  for (const result of results) {
+    if (result.status === 200) {
+      expect(result, result.url).toMatchObject({ errorBody: null, reason: null });
+      expect(result.body, result.url).toStrictEqual(SERVED_BODIES[result.url]);
+    } else {
+      expect(result, result.url).toMatchObject({
+        status: 503,
+        errorBody: DATASTORE_UNAVAILABLE_BODY,
+        retryAfter: '1',
+      });
+    }
     expect(result.ms, result.url).toBeLessThan(FAST_MS);
   }
 }
@@ -178,6 +219,16 @@ export function expectAllServed(results: readonly Served[]) {
     expect(SERVED_BODIES[result.url], result.url).toBeDefined();
     expect(result.body, result.url).toStrictEqual(SERVED_BODIES[result.url]);
   }
+}
+
+/** The codes (SQLSTATE or system error) the server logged with "datastore unavailable", each once. */
+export function loggedFaultCodes(setup: Setup): string[] {
+  const codes = new Set<string>();
+  for (const line of setup.logs) {
+    const entry = JSON.parse(line) as { msg?: string; code?: unknown };
+    if (entry.msg === 'datastore unavailable') codes.add(String(entry.code));
+  }
+  return [...codes].sort();
 }
 
 export const unexpectedErrors = (setup: Setup) => setup.logs.filter((line) => line.includes('"unexpected error"'));
