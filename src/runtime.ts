@@ -15,6 +15,7 @@ import { openAudioStorage } from './media/open-storage.js';
 import type { AudioStorage } from './media/storage.js';
 import { listenMetrics, type MetricsListener } from './metrics/listener.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { startChangeFeedPruner } from './store/change-feed.js';
 import { openStore, SERVER_SQLITE_BUSY_MS, type Store } from './store/db.js';
 import { migrate } from './store/migrate.js';
 
@@ -37,6 +38,8 @@ export interface RuntimeOptions {
   logger?: FastifyBaseLogger;
   rateLimiter?: RateLimiter;
   now?: () => number;
+  /** How often this instance prunes the change feed (tests). */
+  changeFeedPruneIntervalMs?: number;
 }
 
 /** The pino logger: never the Authorization header, even if a future log line includes request headers. */
@@ -71,6 +74,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     },
   });
   await directory.start();
+  const pruner = startChangeFeedPruner(store.db, options.changeFeedPruneIntervalMs);
   const storage = openAudioStorage(config, () => keyring.get());
   const rateLimiter = options.rateLimiter ?? (await openRateLimiter(config, logger));
   const audit = createAuditLedger(store, { logger });
@@ -118,6 +122,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await metricsListener?.close();
       await audit.close();
       await directory.stop();
+      await pruner.stop();
       await rateLimiter.close();
       await storage.close();
       await store.close();

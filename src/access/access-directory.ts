@@ -13,7 +13,7 @@
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import { findKeyByDigests, findKeyById, touchKeys } from '../store/api-keys.js';
-import { changesSince, latestChangeId } from '../store/change-feed.js';
+import { CHANGE_FEED_RETENTION_MS, changesSince, latestChangeId } from '../store/change-feed.js';
 import type { Store, Subscription } from '../store/db.js';
 import { CHANGE_FEED_CHANNEL } from '../store/migrations/001-initial.js';
 import { findOrganization } from '../store/organizations.js';
@@ -61,6 +61,7 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
   const organizations = new LRUCache<string, OrganizationState>({ max });
   const lastUsed = new Map<string, number>();
   let lastChangeId = 0;
+  let lastReadAtMs = 0;
   let pollTimer: NodeJS.Timeout | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
@@ -78,7 +79,16 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
   };
 
   async function refresh(): Promise<void> {
+    const readAtMs = Date.now();
     const changes = await changesSince(db, lastChangeId);
+    // Not read for half the feed's retention (this instance was cut off from the database): rows it never read
+    // may have been pruned since (src/store/change-feed.ts), so nothing cached is trusted any more.
+    if (readAtMs - lastReadAtMs > CHANGE_FEED_RETENTION_MS / 2) {
+      keyIdByToken.clear();
+      keys.clear();
+      organizations.clear();
+    }
+    lastReadAtMs = readAtMs;
     for (const change of changes) {
       if (change.entity === 'key') {
         const row = await findKeyById(db, change.entity_id);
@@ -154,6 +164,7 @@ export function createAccessDirectory(db: Kysely<Database>, options: AccessDirec
     },
     refresh,
     async start() {
+      lastReadAtMs = Date.now();
       lastChangeId = await latestChangeId(db);
       const interval = options.pollIntervalMs ?? 200;
       pollTimer = setInterval(poll, interval);
