@@ -82,9 +82,11 @@ function audioStorage(env: Env): string {
   throw new ConfigError('CHARTHERO_AUDIO_STORAGE', 'must be file:<dir> or s3://bucket/prefix');
 }
 
+const defaultBaseUrl = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 function baseUrl(env: Env, host: string, port: number): string {
   const value = env.CHARTHERO_PUBLIC_BASE_URL;
-  if (value === undefined || value === '') return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (value === undefined || value === '') return defaultBaseUrl(host, port);
   try {
     const url = new URL(value);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
@@ -100,6 +102,15 @@ function metricsListenerPort(env: Env, publicPort: number): number | undefined {
   const port = integer(env, 'CHARTHERO_METRICS_PORT', 0, 65535, 0);
   if (port !== 0 && port === publicPort) throw new ConfigError('CHARTHERO_METRICS_PORT', 'must differ from PORT');
   return port;
+}
+
+/**
+ * The base of media URLs once the server listens on `port`: with PORT=0 and no CHARTHERO_PUBLIC_BASE_URL, the
+ * default names the port the system chose (a base URL with port 0 reaches nothing, so it is never kept).
+ */
+export function listeningBaseUrl(config: Pick<Config, 'host' | 'port' | 'publicBaseUrl'>, port: number): string {
+  const portZero = config.port === 0 && config.publicBaseUrl === defaultBaseUrl(config.host, 0);
+  return portZero ? defaultBaseUrl(config.host, port) : config.publicBaseUrl;
 }
 
 export function loadConfig(env: Env = process.env): Config {

@@ -5,7 +5,7 @@ import { type AccessDirectory, createAccessDirectory, storeChangeSignal } from '
 import { createKeyringSource, ensureKeyringFile, type KeyringSource } from './access/keyring-source.js';
 import { buildApp } from './app.js';
 import { type AuditLedger, createAuditLedger } from './audit/ledger.js';
-import type { Config } from './config.js';
+import { type Config, listeningBaseUrl } from './config.js';
 import { closeGracefully } from './http/graceful-close.js';
 import { registerMediaRoute } from './http/media-route.js';
 import { openRateLimiter } from './limits/open-rate-limiter.js';
@@ -30,6 +30,8 @@ export interface Runtime {
   /** The Prometheus registry and its listener, when CHARTHERO_METRICS_PORT is set. */
   metrics: Metrics | undefined;
   metricsListener: MetricsListener | undefined;
+  /** Tells the runtime the port it listens on (PORT=0: media URLs then name the real port). */
+  listeningOn(port: number): void;
   /** Stops serving, then flushes the audit ledger and closes every dependency. */
   close(): Promise<void>;
 }
@@ -75,7 +77,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   await directory.start();
   const pruner = startChangeFeedPruner(store.db, options.changeFeedPruneIntervalMs);
-  const storage = openAudioStorage(config, () => keyring.get());
+  let publicBaseUrl = config.publicBaseUrl;
+  const media = {
+    audioStorage: config.audioStorage,
+    get publicBaseUrl() {
+      return publicBaseUrl;
+    },
+  };
+  const storage = openAudioStorage(media, () => keyring.get());
   const rateLimiter = options.rateLimiter ?? (await openRateLimiter(config, logger));
   const audit = createAuditLedger(store, { logger });
   // Scrape-time gauges, one call each (a gauge by state: `label: { name: 'state', values: [...] }`).
@@ -117,6 +126,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     rateLimiter,
     metrics,
     metricsListener,
+    listeningOn(port) {
+      publicBaseUrl = listeningBaseUrl(config, port);
+    },
     async close() {
       await closeGracefully(app);
       await metricsListener?.close();

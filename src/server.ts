@@ -1,4 +1,5 @@
 /** startServer: the runtime, listening. `charthero serve` calls it. */
+import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 
@@ -11,5 +12,6 @@ export interface RunningServer {
 export async function startServer(config: Config, options: RuntimeOptions = {}): Promise<RunningServer> {
   const runtime = await createRuntime(config, options);
   const address = await runtime.app.listen({ host: config.host, port: config.port });
+  runtime.listeningOn((runtime.app.server.address() as AddressInfo).port);
   return { url: address, runtime, close: () => runtime.close() };
 }

@@ -19,7 +19,10 @@ export function openAudioStorage(
   if (config.audioStorage.startsWith('file:')) {
     // Relative folders are relative to the working directory, like the other paths in the configuration.
     return createFileStorage(resolve(config.audioStorage.slice('file:'.length)), {
-      publicBaseUrl: config.publicBaseUrl,
+      // Read at every URL issued: a server listening on PORT=0 learns its base URL only once listening.
+      get publicBaseUrl() {
+        return config.publicBaseUrl;
+      },
       keyring,
     });
   }
