@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { SeedResult } from '../seed/sandbox.js';
 import { SEED_DEFAULTS } from '../seed/sandbox.js';
+import { hasNoOrganization } from '../store/organizations.js';
 import { cliConfig, type JsonOption, leaf, print, withDatabase } from './context.js';
 import { runSeed, seedJson } from './seed.js';
 
@@ -12,8 +13,7 @@ export function registerServeCommand(program: Command): void {
       const config = cliConfig();
       const seeded = await withDatabase(config, async (db): Promise<SeedResult | null> => {
         if (!options.seedIfEmpty || config.environment !== 'sandbox') return null;
-        const any = await db.selectFrom('organizations').select('id').limit(1).executeTakeFirst();
-        return any ? null : runSeed(config, db, SEED_DEFAULTS);
+        return (await hasNoOrganization(db)) ? runSeed(config, db, SEED_DEFAULTS) : null;
       });
       // Loaded only here: the HTTP stack is not needed by any other command.
       const { startServer } = await import('../server.js');

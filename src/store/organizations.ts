@@ -10,6 +10,11 @@ export async function findOrganization(db: Kysely<Database>, id: string): Promis
   return db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Whether the database holds no organization yet (`serve --seed-if-empty` seeds only then). */
+export async function hasNoOrganization(db: Kysely<Database>): Promise<boolean> {
+  return (await db.selectFrom('organizations').select('id').limit(1).executeTakeFirst()) === undefined;
+}
+
 export async function listOrganizations(db: Kysely<Database>): Promise<OrganizationRow[]> {
   return db.selectFrom('organizations').selectAll().orderBy('created_at_ms').orderBy('id').execute();
 }
