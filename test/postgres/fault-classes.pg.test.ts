@@ -124,7 +124,9 @@ describe('PostgreSQL errors, classified', () => {
 
   it('55000 at connect (ALLOW_CONNECTIONS false) is an outage', async () => {
     const name = new URL(database.url).pathname.slice(1);
-    const admin = new pg.Client({ connectionString: withUrl((url) => (url.pathname = new URL(testPostgresUrl()!).pathname)) });
+    const admin = new pg.Client({
+      connectionString: withUrl((url) => (url.pathname = new URL(testPostgresUrl()!).pathname)),
+    });
     await admin.connect();
     try {
       await admin.query(`alter database ${name} allow_connections false`);
