@@ -7,6 +7,13 @@ const REQUIRED = [
   ['test/postgres/outage.pg.test.ts', 'PostgreSQL outage: a real cut between the server and the database', 4],
   ['test/postgres/outage.pg.test.ts', 'PostgreSQL timeouts and pool bounds (openStore)', 2],
   ['test/postgres/change-feed-order.pg.test.ts', 'PostgreSQL change feed', 2],
+  [
+    'test/postgres/datastore-faults.pg.test.ts',
+    'PostgreSQL faults at connect and in use: 503 datastore_unavailable, never 500, then 200 again',
+    5,
+  ],
+  ['test/postgres/datastore-faults.pg.test.ts', 'CHARTHERO_DATABASE_POOL_SIZE', 1],
+  ['test/postgres/fault-classes.pg.test.ts', 'PostgreSQL errors, classified', 12],
   ['test/multi-instance/revocation.test.ts', 'two serve processes on one postgres database', 2],
 ];
 

@@ -93,7 +93,8 @@ describe('PostgreSQL errors, classified', () => {
       const deadline = performance.now() + 2000;
       while (ended === 0 && performance.now() < deadline) {
         const { rows } = await admin.query(
-          `select pg_terminate_backend(pid) from pg_stat_activity where query like '%''mid-query''%' and pid <> pg_backend_pid()`,
+          `select pg_terminate_backend(pid) from pg_stat_activity
+           where datname = current_database() and query like '%''mid-query''%' and pid <> pg_backend_pid()`,
         );
         ended = rows.length;
         if (ended === 0) await sleep(10);
