@@ -86,7 +86,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
   const storage = openAudioStorage(media, () => keyring.get());
   const rateLimiter = options.rateLimiter ?? (await openRateLimiter(config, logger));
-  const audit = createAuditLedger(store, { logger });
+  const audit = createAuditLedger(store, {
+    keyring: () => keyring.get(),
+    commitTimeoutMs: config.datastoreTimeoutMs,
+    logger,
+  });
   // Scrape-time gauges, one call each (a gauge by state: `label: { name: 'state', values: [...] }`).
   metrics?.addGauge({
     name: 'charthero_audit_records_pending',

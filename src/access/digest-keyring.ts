@@ -34,6 +34,7 @@ export class KeyringError extends Error {
 }
 
 const MEDIA_LABEL = 'charthero/media-url/v1';
+const AUDIT_CHAIN_LABEL = 'charthero/audit-chain/v1';
 
 export function newestEntry(keyring: Keyring): KeyringEntry {
   return keyring.entries[0]!;
@@ -50,6 +51,11 @@ export function keyDigest(entry: KeyringEntry, token: string): string {
 /** A signing key for media URLs that can never be confused with a key digest (a different HMAC input domain). */
 export function mediaSigningKey(entry: KeyringEntry): Buffer {
   return createHmac('sha256', entry.secret).update(MEDIA_LABEL).digest();
+}
+
+/** The audit ledger's chain key, derived the same way under its own label (never a media or digest key). */
+export function auditChainKey(entry: KeyringEntry): Buffer {
+  return createHmac('sha256', entry.secret).update(AUDIT_CHAIN_LABEL).digest();
 }
 
 export function parseKeyring(text: string): Keyring {

@@ -1,20 +1,52 @@
 /**
- * The audit ledger's hash chain: each row's hash covers the previous row's hash and the row's own fields, so
- * editing, deleting or reordering a stored row breaks every later link. The ledger writer and `charthero audit
- * verify` share these functions so they can never disagree on the encoding.
+ * The audit ledger's hash chains. Each server process writes a chain of its own: record `seq` n of chain `c` holds
+ * `HMAC-SHA256(chain key, prev_hash + "\n" + canonical JSON of its fields)`, where the chain key is derived from the
+ * digest keyring (auditChainKey, `key_version` stored with the record) and the fields include the chain id and
+ * `seq`. Editing, deleting, reordering or moving a stored record breaks its chain, and without the keyring nobody
+ * can compute a replacement. Rows written before migration 002 form the legacy chain: plain SHA-256, verifiable as
+ * it always was. The ledger writer and `charthero audit verify` share these functions so they never disagree.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { AuditEventsTable } from '../store/schema.js';
 
-/** The `prev_hash` of the first row. */
+/** The `prev_hash` of the first record of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Every stored column except the row id (assigned by the database) and the two hash columns. */
-export type AuditFields = Omit<Selectable<AuditEventsTable>, 'id' | 'prev_hash' | 'hash'>;
+/** The chain id of the rows written before per-process chains existed. */
+export const LEGACY_CHAIN_ID = 'legacy';
+
+export type AuditRow = Selectable<AuditEventsTable>;
+
+/** What a record says, before it is placed in a chain. */
+export type AuditFields = Omit<AuditRow, 'id' | 'chain_id' | 'seq' | 'key_version' | 'prev_hash' | 'hash'>;
+
+/** A record placed in its chain: everything stored except the row id (assigned by the database). */
+export type ChainedRecord = Omit<AuditRow, 'id'>;
 
 /** The fixed field order of the canonical encoding; changing it invalidates every stored chain. */
-export const AUDIT_HASHED_FIELDS = [
+export const CHAINED_FIELDS = [
+  'chain_id',
+  'seq',
+  'key_version',
+  'at_ms',
+  'event',
+  'request_id',
+  'key_id',
+  'organization_id',
+  'route_id',
+  'method',
+  'status',
+  'reason_code',
+  'resource_ids',
+  'client_ip',
+  'user_agent',
+  'latency_ms',
+  'count',
+] as const satisfies readonly (keyof ChainedRecord)[];
+
+/** The legacy chain's fields, in its order. */
+const LEGACY_FIELDS = [
   'at_ms',
   'event',
   'request_id',
@@ -30,42 +62,110 @@ export const AUDIT_HASHED_FIELDS = [
   'latency_ms',
 ] as const satisfies readonly (keyof AuditFields)[];
 
-/** Canonical JSON: an object with exactly the hashed fields, in AUDIT_HASHED_FIELDS order, missing ones as null. */
-export function canonicalAuditJson(fields: AuditFields): string {
+function canonicalJson(fields: Record<string, unknown>, names: readonly string[]): string {
   const ordered: Record<string, unknown> = {};
-  for (const name of AUDIT_HASHED_FIELDS) ordered[name] = fields[name] ?? null;
+  for (const name of names) ordered[name] = fields[name] ?? null;
   return JSON.stringify(ordered);
 }
 
-/** `sha256(prevHash + "\n" + canonical JSON of the fields)`, lowercase hex. */
-export function auditHash(prevHash: string, fields: AuditFields): string {
-  return createHash('sha256')
-    .update(`${prevHash}\n${canonicalAuditJson(fields)}`, 'utf8')
+/** HMAC-SHA256 with the chain key over `prevHash + "\n" + canonical JSON`, lowercase hex. */
+export function chainHash(chainKey: Buffer, prevHash: string, record: Omit<ChainedRecord, 'prev_hash' | 'hash'>) {
+  return createHmac('sha256', chainKey)
+    .update(`${prevHash}\n${canonicalJson(record, CHAINED_FIELDS)}`, 'utf8')
     .digest('hex');
 }
 
-export type ChainRow = AuditFields & { id: number; prev_hash: string; hash: string };
+/** The legacy chain's hash: `sha256(prevHash + "\n" + canonical JSON of the legacy fields)`. */
+export function legacyHash(prevHash: string, fields: AuditFields): string {
+  return createHash('sha256')
+    .update(`${prevHash}\n${canonicalJson(fields, LEGACY_FIELDS)}`, 'utf8')
+    .digest('hex');
+}
+
+/** Where a chain stands: its last record's `seq` and hash (0 and GENESIS_HASH before the first). */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
+
+/** Places records after `head`, hashing each with the chain key of keyring version `keyVersion`. */
+export function chainRecords(
+  chainId: string,
+  head: ChainHead,
+  keyVersion: number,
+  chainKey: Buffer,
+  records: readonly AuditFields[],
+): ChainedRecord[] {
+  let { seq, hash: previous } = head;
+  return records.map((fields) => {
+    seq += 1;
+    const unhashed = { ...fields, chain_id: chainId, seq, key_version: keyVersion };
+    const hash = chainHash(chainKey, previous, unhashed);
+    const record = { ...unhashed, prev_hash: previous, hash };
+    previous = hash;
+    return record;
+  });
+}
 
 export type ChainVerdict =
-  | { ok: true; checked: number; lastHash: string }
-  | { ok: false; checked: number; brokenId: number; problem: string };
+  | { ok: true; checked: number; head: ChainHead }
+  | { ok: false; checked: number; brokenId: number; brokenSeq: number; problem: string };
 
 /**
- * Checks rows in id order. `previousHash` lets a caller verify a long ledger in pages: pass the `lastHash` of the
- * previous page. Only the tail can be cut off undetected (anchor `lastHash` externally to catch that too).
+ * Checks one chain's rows in `seq` order, continuing from `head` (pass the previous page's head to verify a long
+ * chain in pages). `keyFor` gives the chain key of a keyring version, or undefined when the keyring lacks it.
  */
-export function verifyChain(rows: Iterable<ChainRow>, previousHash: string = GENESIS_HASH): ChainVerdict {
-  let expectedPrev = previousHash;
+export function verifyChain(
+  rows: Iterable<AuditRow>,
+  keyFor: (version: number) => Buffer | undefined,
+  head: ChainHead = EMPTY_HEAD,
+): ChainVerdict {
+  let expected = head;
   let checked = 0;
   for (const row of rows) {
-    if (row.prev_hash !== expectedPrev) {
-      return { ok: false, checked, brokenId: row.id, problem: 'prev_hash does not match the previous row' };
+    const broken = (problem: string): ChainVerdict => ({
+      ok: false,
+      checked,
+      brokenId: Number(row.id),
+      brokenSeq: Number(row.seq),
+      problem,
+    });
+    const seq = Number(row.seq);
+    if (seq !== expected.seq + 1) {
+      return broken(
+        seq > expected.seq + 1
+          ? `records ${expected.seq + 1}${seq - 1 > expected.seq + 1 ? `-${seq - 1}` : ''} of the chain are missing`
+          : `seq ${seq} does not follow ${expected.seq}`,
+      );
     }
-    if (auditHash(row.prev_hash, row) !== row.hash) {
-      return { ok: false, checked, brokenId: row.id, problem: 'hash does not match the row contents' };
-    }
-    expectedPrev = row.hash;
+    if (row.prev_hash !== expected.hash) return broken('prev_hash does not match the previous record');
+    const key = row.key_version === null ? undefined : keyFor(row.key_version);
+    if (key === undefined) return broken(`keyring version ${row.key_version} is not in the keyring`);
+    if (chainHash(key, row.prev_hash, row) !== row.hash) return broken('hash does not match the record contents');
+    expected = { seq, hash: row.hash };
     checked++;
   }
-  return { ok: true, checked, lastHash: expectedPrev };
+  return { ok: true, checked, head: expected };
+}
+
+/** The legacy chain, in id order (the rows' `seq` is their id). */
+export function verifyLegacyChain(rows: Iterable<AuditRow>, head: ChainHead = EMPTY_HEAD): ChainVerdict {
+  let expected = head;
+  let checked = 0;
+  for (const row of rows) {
+    const broken = (problem: string): ChainVerdict => ({
+      ok: false,
+      checked,
+      brokenId: Number(row.id),
+      brokenSeq: Number(row.id),
+      problem,
+    });
+    if (row.prev_hash !== expected.hash) return broken('prev_hash does not match the previous record');
+    if (legacyHash(row.prev_hash, row) !== row.hash) return broken('hash does not match the record contents');
+    expected = { seq: Number(row.id), hash: row.hash };
+    checked++;
+  }
+  return { ok: true, checked, head: expected };
 }

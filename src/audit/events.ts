@@ -23,9 +23,19 @@ export interface AuditEvent {
 /** Status recorded for a request whose client closed the connection before the response was complete (nginx's 499). */
 export const CLIENT_CLOSED_REQUEST = 499;
 
-/** Takes records on the request path without waiting; the ledger writes them in batches. */
+/**
+ * The ledger as the request path sees it: `commit` for the records of a response that discloses data (it resolves
+ * once they are committed, and rejects when that cannot happen within the datastore timeout), `record` for
+ * everything else (written in the background, never waited for).
+ */
 export interface AuditSink {
+  commit(events: readonly AuditEvent[]): Promise<void>;
   record(event: AuditEvent): void;
-  /** Writes everything recorded so far (called on shutdown). */
+  /** Writes everything recorded so far, open refusal aggregates included (called on shutdown). */
   flush(): Promise<void>;
+}
+
+/** The ledger could not commit a disclosure's records in time: the response must not go out. */
+export class AuditUnavailableError extends Error {
+  override name = 'AuditUnavailableError';
 }

@@ -1,6 +1,11 @@
-/** `charthero audit …`: read the access log and check the ledger's hash chain. */
+/** `charthero audit …`: read the access log, export it, anchor its chain heads and verify its chains. */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { GENESIS_HASH, verifyChain } from '../audit/chain.js';
+import { KeyringError } from '../access/digest-keyring.js';
+import { loadKeyring } from '../access/keyring-source.js';
+import type { AuditRow } from '../audit/chain.js';
+import { type Anchor, currentHeads, parseAnchor, verifyLedger } from '../audit/verify.js';
+import { listAuditEvents, readExportPage } from '../store/audit-ledger.js';
 import { formatTimestamp } from '../time.js';
 import {
   CliError,
@@ -14,8 +19,37 @@ import {
   withDatabase,
 } from './context.js';
 
-/** Rows per read while verifying, so a long ledger is checked in constant memory. */
-const VERIFY_PAGE = 5000;
+/** Records per page of an export: memory stays flat however long the ledger is. */
+const EXPORT_PAGE = 1000;
+
+/** A stored record as the CLI shows it (list, export). */
+function recordJson(row: AuditRow) {
+  return {
+    id: Number(row.id),
+    chain: row.chain_id,
+    seq: Number(row.seq),
+    at: formatTimestamp(row.at_ms),
+    event: row.event,
+    request_id: row.request_id,
+    key_id: row.key_id,
+    organization_id: row.organization_id,
+    route_id: row.route_id,
+    method: row.method,
+    status: row.status,
+    reason_code: row.reason_code,
+    resource_ids: JSON.parse(row.resource_ids) as string[],
+    client_ip: row.client_ip,
+    user_agent: row.user_agent,
+    latency_ms: row.latency_ms,
+    count: row.count,
+  };
+}
+
+function writeChunk(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
+  });
+}
 
 export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('the audit ledger');
@@ -29,26 +63,8 @@ export function registerAuditCommands(program: Command): void {
       const limit = parseInteger(options.limit, '--limit', 1, 10_000);
       await withDatabase(cliConfig(), async (db) => {
         if (options.org !== undefined) await requireOrganization(db, options.org);
-        let query = db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(limit);
-        if (options.org !== undefined) query = query.where('organization_id', '=', options.org);
-        if (sinceMs !== null) query = query.where('at_ms', '>=', sinceMs);
-        const rows = await query.execute();
-        const events = rows.map((row) => ({
-          id: Number(row.id),
-          at: formatTimestamp(row.at_ms),
-          event: row.event,
-          request_id: row.request_id,
-          key_id: row.key_id,
-          organization_id: row.organization_id,
-          route_id: row.route_id,
-          method: row.method,
-          status: row.status,
-          reason_code: row.reason_code,
-          resource_ids: JSON.parse(row.resource_ids) as string[],
-          client_ip: row.client_ip,
-          user_agent: row.user_agent,
-          latency_ms: row.latency_ms,
-        }));
+        const rows = await listAuditEvents(db, { organizationId: options.org, sinceMs, limit });
+        const events = rows.map(recordJson);
         print(
           options,
           { events },
@@ -69,56 +85,104 @@ export function registerAuditCommands(program: Command): void {
                   event.resource_ids.length <= 4
                     ? event.resource_ids.join(',') || '-'
                     : `${event.resource_ids.length} resources`,
+                  ...(event.count > 1 ? [`x${event.count}`] : []),
                 ].join('  '),
               ),
         );
       });
     });
 
-  leaf(audit, 'verify', "check the ledger's hash chain from the first event to the last").action(
-    async (options: JsonOption) => {
+  leaf(audit, 'export', 'stream records as NDJSON, oldest first (one JSON object per line, with its chain hashes)')
+    .option('--since <time>', 'only records at or after this RFC 3339 date-time')
+    .option('--until <time>', 'only records before this RFC 3339 date-time')
+    .option('--org <org>', 'only records of this organization')
+    .action(async (options: JsonOption & { since?: string; until?: string; org?: string }) => {
+      const sinceMs = options.since === undefined ? null : parseTime(options.since, '--since');
+      const untilMs = options.until === undefined ? null : parseTime(options.until, '--until');
+      if (sinceMs !== null && untilMs !== null && sinceMs >= untilMs) {
+        throw new CliError('--since must be before --until');
+      }
       await withDatabase(cliConfig(), async (db) => {
-        // The head is read first: rows appended while we verify come after it, so it must appear in the chain
-        // whatever happens meanwhile. If it does not, rows were cut from the end (invisible to the links alone).
-        const head = await db.selectFrom('audit_chain_head').select('last_hash').where('id', '=', 1).executeTakeFirst();
-        let headSeen = head === undefined || head.last_hash === GENESIS_HASH;
-        let lastId = 0;
-        let lastHash = GENESIS_HASH;
-        let checked = 0;
+        if (options.org !== undefined) await requireOrganization(db, options.org);
+        const filter = { sinceMs, untilMs, organizationId: options.org ?? null };
+        let after: { atMs: number; id: number } | null = null;
         for (;;) {
-          const rows = await db
-            .selectFrom('audit_events')
-            .selectAll()
-            .where('id', '>', lastId)
-            .orderBy('id')
-            .limit(VERIFY_PAGE)
-            .execute();
+          const rows = await readExportPage(db, filter, after, EXPORT_PAGE);
           if (rows.length === 0) break;
-          const verdict = verifyChain(
-            rows.map((row) => ({ ...row, id: Number(row.id) })),
-            lastHash,
+          const lines = rows.map((row) =>
+            JSON.stringify({
+              ...recordJson(row),
+              at_ms: Number(row.at_ms),
+              key_version: row.key_version,
+              prev_hash: row.prev_hash,
+              hash: row.hash,
+            }),
           );
-          if (!verdict.ok) {
-            throw new CliError(
-              `audit chain broken at event ${verdict.brokenId}: ${verdict.problem} (${checked + verdict.checked} events before it verified)`,
-            );
-          }
-          checked += verdict.checked;
-          lastHash = verdict.lastHash;
-          headSeen ||= rows.some((row) => row.hash === head?.last_hash);
-          lastId = Number(rows[rows.length - 1]!.id);
+          // Waits for stdout to take each page (a slow pipe must not make pages pile up in memory).
+          await writeChunk(`${lines.join('\n')}\n`);
+          const last = rows[rows.length - 1]!;
+          after = { atMs: Number(last.at_ms), id: Number(last.id) };
         }
-        if (!headSeen) {
-          throw new CliError(
-            `audit chain broken after event ${lastId}: the recorded chain head is not in the ledger (events removed from the end)`,
-          );
-        }
-        print(
-          options,
-          { ok: true, events: checked, last_hash: lastHash },
-          `audit chain intact: ${checked} events, last hash ${lastHash}`,
-        );
       });
-    },
-  );
+    });
+
+  leaf(audit, 'anchor', 'print the head of every chain (JSON), to keep outside the database').action(async () => {
+    await withDatabase(cliConfig(), async (db) => {
+      const anchor: Anchor = {
+        anchored_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        chains: await currentHeads(db),
+      };
+      // The anchor is JSON with or without --json: it is meant to be saved as it is printed.
+      print({ json: true }, anchor, '');
+    });
+  });
+
+  leaf(audit, 'verify', 'check every chain of the ledger, and with --anchor that it still extends the anchor')
+    .option('--anchor <file>', 'an anchor printed earlier by charthero audit anchor')
+    .action(async (options: JsonOption & { anchor?: string }) => {
+      let anchor: Anchor | undefined;
+      if (options.anchor !== undefined) {
+        let text: string;
+        try {
+          text = readFileSync(options.anchor, 'utf8');
+        } catch (error) {
+          throw new CliError(`cannot read --anchor ${options.anchor} (${(error as NodeJS.ErrnoException).code})`);
+        }
+        try {
+          anchor = parseAnchor(text);
+        } catch (error) {
+          throw new CliError(`--anchor ${options.anchor}: ${(error as Error).message}`);
+        }
+      }
+      const config = cliConfig();
+      const keyring = () => {
+        try {
+          return loadKeyring(config);
+        } catch (error) {
+          if (!(error instanceof KeyringError)) throw error;
+          throw new CliError(
+            `CHARTHERO_DIGEST_KEYS_FILE (${config.digestKeysFile}): ${error.message}; the ledger's chains cannot be checked without the keyring`,
+          );
+        }
+      };
+      await withDatabase(config, async (db) => {
+        const reports = await verifyLedger(db, keyring, anchor);
+        const broken = reports.filter((report) => report.broken);
+        if (broken.length > 0) {
+          throw new CliError(
+            `audit ledger broken: ${broken
+              .map(({ chain, broken: at }) => {
+                const where = at!.id === null ? `at seq ${at!.seq}` : `at record ${at!.id} (seq ${at!.seq})`;
+                return `chain ${chain} ${where}: ${at!.problem}`;
+              })
+              .join('; ')}`,
+          );
+        }
+        const records = reports.reduce((total, report) => total + report.records, 0);
+        print(options, { ok: true, records, anchored: anchor?.chains.length ?? 0, chains: reports }, [
+          `audit ledger intact: ${records} records in ${reports.length} chains${anchor ? `, extending the anchor of ${anchor.anchored_at}` : ''}`,
+          ...reports.map((r) => `  ${r.chain}: ${r.records} records, last seq ${r.last_seq}, hash ${r.last_hash}`),
+        ]);
+      });
+    });
 }

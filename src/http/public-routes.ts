@@ -1,8 +1,14 @@
-/** The five public routes: each hands the raw request to the pipeline and records the outcome. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type AuditSink, CLIENT_CLOSED_REQUEST } from '../audit/events.js';
+/**
+ * The five public routes: each hands the raw request to the pipeline and records the outcome. A response that
+ * discloses data (2xx) leaves only once its audit records are committed (the onSend hook below awaits that; Fastify
+ * writes neither status line, headers nor body before every onSend hook has finished); everything else is
+ * recorded in the background once the response is done.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AuditEvent, type AuditSink, CLIENT_CLOSED_REQUEST } from '../audit/events.js';
 import { PublicError } from '../contract/errors.js';
 import { PUBLIC_ROUTES } from '../contract/routes.js';
+import { loggableError } from '../error-log.js';
 import { rateLimitHeaders } from '../limits/rate-limiter.js';
 import { emptyTrace, handlePublicRequest, type PipelineDeps } from '../pipeline.js';
 import { rawHeaderValues, rawQueryOf } from './raw-url.js';
@@ -12,12 +18,10 @@ import './request-state.js';
 const audited = new WeakSet<FastifyRequest>();
 const startedAt = new WeakMap<FastifyRequest, number>();
 
-/** Exactly one `request` record per public request (plus one per audio URL issued), whichever hook comes first. */
-function auditEvents(request: FastifyRequest, statusCode: number, latencyMs: number, audit: AuditSink) {
-  if (audited.has(request)) return;
-  audited.add(request);
+/** The `request` record (plus `audio_url_issued` for an audio URL handed out) of a response with this status. */
+function auditEvents(request: FastifyRequest, statusCode: number, latencyMs: number): AuditEvent[] {
   const trace = request.trace!;
-  const completed = statusCode < 400;
+  const completed = isDisclosure(statusCode);
   const base = {
     atMs: Date.now(),
     requestId: request.id,
@@ -31,9 +35,47 @@ function auditEvents(request: FastifyRequest, statusCode: number, latencyMs: num
     userAgent: request.headers['user-agent'] ?? null,
     latencyMs,
   };
-  audit.record({ ...base, event: 'request', resourceIds: completed ? trace.resourceIds : [] });
+  const events: AuditEvent[] = [{ ...base, event: 'request', resourceIds: completed ? trace.resourceIds : [] }];
   if (trace.audioUrlIssuedFor !== null && completed) {
-    audit.record({ ...base, event: 'audio_url_issued', resourceIds: trace.resourceIds });
+    events.push({ ...base, event: 'audio_url_issued', resourceIds: trace.resourceIds });
+  }
+  return events;
+}
+
+const isDisclosure = (statusCode: number) => statusCode >= 200 && statusCode < 300;
+
+/** Exactly one `request` record per public request, whichever hook comes first; refusals in the background. */
+function recordRefusal(request: FastifyRequest, statusCode: number, latencyMs: number, audit: AuditSink): void {
+  if (audited.has(request)) return;
+  audited.add(request);
+  for (const event of auditEvents(request, statusCode, latencyMs)) audit.record(event);
+}
+
+/**
+ * Commits a disclosure's records before the response leaves. When that fails in time, the response becomes the
+ * standard 503 `datastore_unavailable` instead (nothing of the data goes out), and that refusal is recorded.
+ */
+async function commitDisclosure(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  audit: AuditSink,
+): Promise<unknown> {
+  audited.add(request);
+  const latencyMs = reply.elapsedTime;
+  try {
+    await audit.commit(auditEvents(request, reply.statusCode, latencyMs));
+    return payload;
+  } catch (error) {
+    request.log.warn({ error: loggableError(error) }, 'audit records not committed; answering 503');
+    const refusal = new PublicError('datastore_unavailable');
+    request.reasonCode = refusal.code;
+    reply
+      .code(refusal.status)
+      .header('retry-after', String(refusal.retryAfterSeconds))
+      .type('application/json; charset=utf-8');
+    for (const event of auditEvents(request, refusal.status, latencyMs)) audit.record(event);
+    return JSON.stringify(refusal.toBody());
   }
 }
 
@@ -43,14 +85,20 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
     if (request.trace?.rateLimit) reply.headers(rateLimitHeaders(request.trace.rateLimit));
     return payload;
   });
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.publicRoute && request.trace && !audited.has(request) && isDisclosure(reply.statusCode)) {
+      return commitDisclosure(request, reply, payload, audit);
+    }
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
-    if (request.publicRoute && request.trace) auditEvents(request, reply.statusCode, reply.elapsedTime, audit);
+    if (request.publicRoute && request.trace) recordRefusal(request, reply.statusCode, reply.elapsedTime, audit);
   });
   // A client that leaves before the response is complete gets no onResponse: it is still one request to audit.
   app.addHook('onRequestAbort', async (request) => {
     if (request.publicRoute && request.trace) {
       const latencyMs = performance.now() - (startedAt.get(request) ?? performance.now());
-      auditEvents(request, CLIENT_CLOSED_REQUEST, latencyMs, audit);
+      recordRefusal(request, CLIENT_CLOSED_REQUEST, latencyMs, audit);
     }
   });
 

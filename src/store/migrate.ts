@@ -2,6 +2,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect, Store } from './db.js';
 import * as initial from './migrations/001-initial.js';
+import * as auditLedger from './migrations/002-audit-ledger.js';
 import { SQLITE_STARTUP_WAIT_MS } from './sqlite.js';
 
 /**
@@ -14,6 +15,7 @@ const SQLITE_MIGRATION_WAIT_MS = SQLITE_STARTUP_WAIT_MS;
 function provider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '001-initial': { up: (db: Kysely<unknown>) => initial.up(db, dialect) },
+    '002-audit-ledger': { up: (db: Kysely<unknown>) => auditLedger.up(db) },
   };
   return { getMigrations: async () => migrations };
 }

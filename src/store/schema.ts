@@ -95,8 +95,17 @@ export interface ChangeFeedTable {
   changed_at_ms: number;
 }
 
+/**
+ * The audit ledger. Each server process writes a chain of its own (`chain_id`, `seq` 1, 2, …; src/audit/chain.ts);
+ * rows written before migration 002 form the legacy chain (`chain_id` 'legacy', plain SHA-256, in id order).
+ */
 export interface AuditEventsTable {
   id: Generated<number>;
+  chain_id: string;
+  /** Position in its chain, from 1 (the row id for the legacy chain). */
+  seq: number;
+  /** The digest-keyring version whose derived key made `hash`; null for the legacy chain. */
+  key_version: number | null;
   at_ms: number;
   event: string;
   request_id: string;
@@ -111,10 +120,13 @@ export interface AuditEventsTable {
   client_ip: string | null;
   user_agent: string | null;
   latency_ms: number;
+  /** How many refusals the record stands for (one per client address, route, reason and minute); 1 otherwise. */
+  count: number;
   prev_hash: string;
   hash: string;
 }
 
+/** The legacy chain's last hash (frozen by migration 002; rows of older servers may still extend it). */
 export interface AuditChainHeadTable {
   id: number;
   last_hash: string;

@@ -1,0 +1,169 @@
+/** The audit ledger's SQL: appending a chain's records, and reading chains, pages and exports back. */
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from './schema.js';
+
+type Reader = Kysely<Database> | Transaction<Database>;
+
+/** The chain id of the rows written before per-process chains (migration 002). */
+const LEGACY = 'legacy';
+
+/** Rows per INSERT statement: SQLite allows a limited number of bound parameters per statement. */
+const INSERT_ROWS = 50;
+
+export type AuditInsert = Omit<Database['audit_events'], 'id'> & { id?: never };
+
+/** The last record of a chain (highest seq), or undefined before its first. */
+export async function findChainHead(db: Reader, chainId: string): Promise<{ seq: number; hash: string } | undefined> {
+  const row = await db
+    .selectFrom('audit_events')
+    .select(['seq', 'hash'])
+    .where('chain_id', '=', chainId)
+    // Repeats the partial index's condition so both databases use it.
+    .where('chain_id', '<>', LEGACY)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row && { seq: Number(row.seq), hash: row.hash };
+}
+
+/**
+ * Appends records in one transaction: `head` gives what the writer believes its chain's head is (undefined to
+ * read it first, after a failed write whose outcome is unknown); `build` turns that head into the rows to insert.
+ * Only this chain's own rows are read or written, so instances never wait for one another.
+ */
+export async function appendChainRecords<T extends AuditInsert>(
+  db: Kysely<Database>,
+  chainId: string,
+  build: (head: { seq: number; hash: string } | undefined) => readonly T[],
+): Promise<readonly T[]> {
+  return db.transaction().execute(async (trx) => {
+    const rows = build(await findChainHead(trx, chainId));
+    for (let i = 0; i < rows.length; i += INSERT_ROWS) {
+      await trx
+        .insertInto('audit_events')
+        .values(rows.slice(i, i + INSERT_ROWS))
+        .execute();
+    }
+    return rows;
+  });
+}
+
+export interface AuditChainSummary {
+  chainId: string;
+  records: number;
+  lastSeq: number;
+}
+
+/** Every per-process chain (not the legacy one), with its record count and highest seq. */
+export async function listAuditChains(db: Reader): Promise<AuditChainSummary[]> {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select((eb) => ['chain_id', eb.fn.countAll<number>().as('records'), eb.fn.max('seq').as('last_seq')])
+    .where('chain_id', '<>', LEGACY)
+    .groupBy('chain_id')
+    .orderBy('chain_id')
+    .execute();
+  return rows.map((row) => ({ chainId: row.chain_id, records: Number(row.records), lastSeq: Number(row.last_seq) }));
+}
+
+/** A page of one chain in seq order, after `afterSeq`. */
+export function readChainPage(db: Reader, chainId: string, afterSeq: number, limit: number) {
+  return db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('chain_id', '=', chainId)
+    .where('chain_id', '<>', LEGACY)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+/** The record at one position of a chain (what an anchor names). */
+export function findChainRecord(db: Reader, chainId: string, seq: number) {
+  return db
+    .selectFrom('audit_events')
+    .select(['id', 'seq', 'hash'])
+    .where('chain_id', '=', chainId)
+    .where('chain_id', '<>', LEGACY)
+    .where('seq', '=', seq)
+    .executeTakeFirst();
+}
+
+/** A page of the legacy chain in id order, after `afterId`. */
+export function readLegacyPage(db: Reader, afterId: number, limit: number) {
+  return db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('chain_id', '=', LEGACY)
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+/** The legacy chain's recorded head hash (migration 001's single row), or undefined. */
+export async function findLegacyHeadHash(db: Reader): Promise<string | undefined> {
+  const row = await db.selectFrom('audit_chain_head').select('last_hash').where('id', '=', 1).executeTakeFirst();
+  return row?.last_hash;
+}
+
+/** The legacy chain's last row (highest id), or undefined when it has none. */
+export function findLegacyLastRecord(db: Reader) {
+  return db
+    .selectFrom('audit_events')
+    .select(['id', 'hash'])
+    .where('chain_id', '=', LEGACY)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** One legacy row by id (what an anchor of the legacy chain names). */
+export function findLegacyRecord(db: Reader, id: number) {
+  return db
+    .selectFrom('audit_events')
+    .select(['id', 'hash'])
+    .where('chain_id', '=', LEGACY)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export interface AuditListFilter {
+  organizationId?: string;
+  sinceMs?: number | null;
+  limit: number;
+}
+
+/** The newest records first (every chain), for `charthero audit list`. */
+export function listAuditEvents(db: Reader, filter: AuditListFilter) {
+  let query = db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(filter.limit);
+  if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
+  if (filter.sinceMs != null) query = query.where('at_ms', '>=', filter.sinceMs);
+  return query.execute();
+}
+
+export interface AuditExportFilter {
+  sinceMs: number | null;
+  untilMs: number | null;
+  organizationId: string | null;
+}
+
+/** One page of an export in (at_ms, id) order, strictly after `after` (a keyset cursor: flat cost at any depth). */
+export function readExportPage(
+  db: Reader,
+  filter: AuditExportFilter,
+  after: { atMs: number; id: number } | null,
+  limit: number,
+) {
+  let query = db.selectFrom('audit_events').selectAll().orderBy('at_ms').orderBy('id').limit(limit);
+  if (filter.sinceMs !== null) query = query.where('at_ms', '>=', filter.sinceMs);
+  if (filter.untilMs !== null) query = query.where('at_ms', '<', filter.untilMs);
+  if (filter.organizationId !== null) query = query.where('organization_id', '=', filter.organizationId);
+  if (after !== null) {
+    query = query.where((eb) =>
+      eb.or([eb('at_ms', '>', after.atMs), eb.and([eb('at_ms', '=', after.atMs), eb('id', '>', after.id)])]),
+    );
+  }
+  return query.execute();
+}
