@@ -41,7 +41,7 @@ function event(index: number, organizationId: string | null, patch: Partial<Audi
 /** Two server processes' worth of records: chain A gets requests 1–6, chain B 7–9 plus a refusal. */
 async function writeLedgers(): Promise<void> {
   const store = openStore(cli.database.url);
-  const keyring = readKeyringFile(cli.env.CHARTHERO_DIGEST_KEYS_FILE, { requirePrivate: false });
+  const keyring = readKeyringFile(cli.env.CHARTHERO_DIGEST_KEYS_FILE!, { requirePrivate: false });
   try {
     const options = { keyring: () => keyring, commitTimeoutMs: 5000, flushIntervalMs: 60_000 };
     const a = createAuditLedger(store, options);
@@ -416,7 +416,7 @@ describe('the tamper matrix: every alteration is caught, naming the record', () 
   it('rewritten by someone holding the keyring: consistent, but caught with an anchor', async () => {
     const anchorFile = join(cli.dir, 'anchor-insider.json');
     writeFileSync(anchorFile, cli.run(['audit', 'anchor']).stdout);
-    const keyring = readKeyringFile(cli.env.CHARTHERO_DIGEST_KEYS_FILE, { requirePrivate: false });
+    const keyring = readKeyringFile(cli.env.CHARTHERO_DIGEST_KEYS_FILE!, { requirePrivate: false });
     const key = auditChainKey(keyring.entries[0]!);
     await tampered(
       (db, rows) => rewrite(db, rows, (prev, row) => chainHash(key, prev, row)),

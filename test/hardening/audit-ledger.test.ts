@@ -9,7 +9,9 @@ import { connect, createServer, type Server } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChainRow, verifyChain } from '../../src/audit/chain.js';
+import { loadKeyring } from '../../src/access/keyring-source.js';
+import type { AuditRow } from '../../src/audit/chain.js';
+import { verifyLedger } from '../../src/audit/verify.js';
 import { createRuntime } from '../../src/runtime.js';
 import type { AuditEventsTable } from '../../src/store/schema.js';
 import { ALPHA_ENCOUNTERS_IN_LIST, addKey } from '../support/fixture.js';
@@ -249,11 +251,11 @@ describe('one record per public request', () => {
 });
 
 describe('the stored ledger', () => {
-  async function allRows(): Promise<ChainRow[]> {
+  async function allRows(): Promise<AuditRow[]> {
     await h.runtime.audit.flush();
-    const rows = await h.runtime.store.db.selectFrom('audit_events').selectAll().orderBy('id').execute();
-    return rows.map((row) => ({ ...row, id: Number(row.id) }));
+    return h.runtime.store.db.selectFrom('audit_events').selectAll().orderBy('id').execute();
   }
+  const verified = async () => verifyLedger(h.runtime.store.db, () => loadKeyring(h.config));
 
   it('holds no key secret, signed URL or patient field', async () => {
     const stored = JSON.stringify(await allRows());
@@ -264,10 +266,16 @@ describe('the stored ledger', () => {
     for (const field of PATIENT_FIELDS) expect(stored).not.toContain(field);
   });
 
-  it('verifies with verifyChain and with `charthero audit verify`, and an edited row is detected', async () => {
+  it('verifies with verifyLedger and with `charthero audit verify`, and an edited row is detected', async () => {
     const rows = await allRows();
-    expect(verifyChain(rows)).toMatchObject({ ok: true, checked: rows.length });
-    const env = { ...process.env, CHARTHERO_DATABASE_URL: h.config.databaseUrl };
+    const reports = await verified();
+    expect(reports).toEqual([expect.objectContaining({ chain: h.runtime.audit.chainId, records: rows.length })]);
+    expect(reports[0]!.broken).toBeUndefined();
+    const env = {
+      ...process.env,
+      CHARTHERO_DATABASE_URL: h.config.databaseUrl,
+      CHARTHERO_DIGEST_KEYS_FILE: h.config.digestKeysFile,
+    };
     const verify = () =>
       spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify', '--json'], {
         env,
@@ -276,7 +284,7 @@ describe('the stored ledger', () => {
       });
     const intact = verify();
     expect(intact.status, intact.stderr).toBe(0);
-    expect(JSON.parse(intact.stdout)).toMatchObject({ ok: true, events: rows.length });
+    expect(JSON.parse(intact.stdout)).toMatchObject({ ok: true, records: rows.length });
 
     const victim = rows[Math.floor(rows.length / 2)]!;
     await h.runtime.store.db
@@ -284,37 +292,54 @@ describe('the stored ledger', () => {
       .set({ key_id: 'key_someone_else' })
       .where('id', '=', victim.id)
       .execute();
-    expect(verifyChain(await allRows())).toMatchObject({ ok: false, brokenId: victim.id });
+    expect((await verified())[0]!.broken).toMatchObject({ id: Number(victim.id), seq: Number(victim.seq) });
     const broken = verify();
     expect(broken.status).not.toBe(0);
-    expect(broken.stderr).toContain(`audit chain broken at event ${victim.id}`);
+    expect(broken.stderr).toContain(`at record ${victim.id} (seq ${victim.seq}): hash does not match`);
     await h.runtime.store.db
       .updateTable('audit_events')
       .set({ key_id: victim.key_id })
       .where('id', '=', victim.id)
       .execute();
-    expect(verifyChain(await allRows()).ok).toBe(true);
+    expect((await verified())[0]!.broken).toBeUndefined();
   }, 120_000);
 });
 
 describe('shutdown', () => {
-  it('runtime.close() writes the records still buffered', async () => {
+  it('runtime.close() writes the refusals still buffered, open aggregates included', async () => {
     const runtime = await createRuntime(h.config, { logger: pino({ level: 'silent' }) as FastifyBaseLogger });
+    // A disclosure is never buffered: it is committed before its response (with whatever was waiting).
+    await runtime.app.inject({
+      method: 'GET',
+      url: '/external/v1/encounters/enc_a1',
+      headers: bearer(h.fixture.keys.full.secret),
+    });
     for (let i = 0; i < 20; i++) {
       await runtime.app.inject({
         method: 'GET',
         url: '/external/v1/encounters/enc_a1',
-        headers: { ...bearer(h.fixture.keys.full.secret), 'x-request-id': `closing-${i}` },
+        // A known key refused (cross-organization): one record each; then ten anonymous ones: one aggregate.
+        headers: { ...bearer(h.fixture.keys.beta.secret), 'x-request-id': `closing-${i}` },
       });
     }
-    expect(runtime.audit.pending()).toBe(20);
+    for (let i = 0; i < 10; i++) {
+      await runtime.app.inject({
+        method: 'GET',
+        url: '/external/v1/encounters/enc_a1',
+        headers: { 'x-request-id': `closing-anon-${i}` },
+      });
+    }
+    expect(runtime.audit.pending()).toBe(21);
     await runtime.close();
     const rows = await h.runtime.store.db
       .selectFrom('audit_events')
-      .select('request_id')
+      .select(['request_id', 'count'])
+      .where('chain_id', '=', runtime.audit.chainId)
       .where('request_id', 'like', 'closing-%')
+      .orderBy('id')
       .execute();
-    expect(rows).toHaveLength(20);
+    expect(rows).toHaveLength(21);
+    expect(rows.at(-1)).toEqual({ request_id: 'closing-anon-0', count: 10 });
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * SQLite with several writers: a long write in another process (an import, the CLI) must not stall the server's
- * event loop, and a server starting next to it waits for the lock instead of failing.
+ * event loop, and a server starting next to it waits for the lock instead of failing. While the lock is held the
+ * audit ledger cannot be written, so no data goes out (CONTRACT.md section 14): 503 within the datastore timeout.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/runtime.js';
-import { burst, expectAllServed, type Served, type Setup, startRuntime, tally } from '../postgres/served-runtime.js';
+import {
+  burst,
+  expectAllServed,
+  expectAllUnavailable,
+  type Served,
+  type Setup,
+  startRuntime,
+  tally,
+} from '../postgres/served-runtime.js';
 import { freshDatabase } from '../support/database.js';
 
 describe('SQLite: another process writing does not stall the server', () => {
@@ -27,8 +36,8 @@ describe('SQLite: another process writing does not stall the server', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps serving while another connection holds the write lock (as a long import does), and the audit catches up', async () => {
-    // better-sqlite3 waits for a lock synchronously: with a long busy timeout every audit flush would freeze the
+  it('another connection holding the write lock (as a long import does): 503 quickly, no stall, then served again', async () => {
+    // better-sqlite3 waits for a lock synchronously: with a long busy timeout every audit write would freeze the
     // whole event loop for that long while an import runs in another process.
     const other = new Database(setup.config.databaseUrl.slice('sqlite:'.length));
     other.exec('BEGIN IMMEDIATE');
@@ -50,10 +59,19 @@ describe('SQLite: another process writing does not stall the server', () => {
     console.log(
       `[sqlite write lock] ${results.length} requests ${JSON.stringify(tally(results))}; longest event-loop stall ${Math.round(worstGapMs)} ms`,
     );
-    expectAllServed(results);
+    // Durable before disclosure: no response could have its record committed, so none carried data.
+    expectAllUnavailable(results);
     expect(worstGapMs).toBeLessThan(1000);
+    expectAllServed(await burst(setup, 300));
+    // The refusals recorded meanwhile are written once the lock is gone.
     await setup.runtime.audit.flush();
     expect(setup.runtime.audit.pending()).toBe(0);
+    const refusals = await setup.runtime.store.db
+      .selectFrom('audit_events')
+      .select('reason_code')
+      .where('status', '=', 503)
+      .execute();
+    expect(refusals).toHaveLength(results.length);
   });
 
   it('a server starting on a new file while another process holds the write lock waits for it instead of failing', async () => {
