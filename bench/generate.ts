@@ -272,7 +272,7 @@ async function fillPostgres(client: pg.Client, n: number): Promise<void> {
   await client.query('vacuum analyze');
 }
 
-async function adminQuery(baseUrl: string, text: string): Promise<void> {
+export async function adminQuery(baseUrl: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: postgresConnectionString(baseUrl), connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
