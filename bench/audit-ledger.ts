@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auditChainKey, readKeyringFile } from '../src/access/digest-keyring.js';
 import { type AuditFields, chainRecords, EMPTY_HEAD } from '../src/audit/chain.js';
+import { appendChainRecords } from '../src/store/audit-ledger.js';
 import { openStore } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import { adminQuery, DEFAULT_PG_URL, postgresReachable } from './generate.js';
@@ -59,8 +60,9 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function cli(tree: string, env: Record<string, string>, args: string[]): Record<string, unknown> {
+  // `--import tsx` resolves from the working directory: each tree's own (linked) node_modules.
   const out = execFileSync(process.execPath, ['--import', 'tsx', join(tree, 'src/cli/main.ts'), ...args, '--json'], {
-    cwd: work,
+    cwd: tree,
     env: cleanEnv(env),
     encoding: 'utf8',
     maxBuffer: 1 << 26,
@@ -111,7 +113,7 @@ async function prepareVariant(name: string, tree: string, dialect: 'sqlite' | 'p
 
 async function startServe(variant: Variant): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(variant.tree, 'src/cli/main.ts'), 'serve'], {
-    cwd: work,
+    cwd: variant.tree,
     env: cleanEnv({ ...variant.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn' }),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -250,13 +252,7 @@ async function fillLedger(count: number): Promise<{ env: Record<string, string>;
       });
       const rows = chainRecords(chain, head, keyring.entries[0]!.version, key, fields);
       head = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
-      await store.db.transaction().execute(async (trx) => {
-        for (let i = 0; i < rows.length; i += 50)
-          await trx
-            .insertInto('audit_events')
-            .values(rows.slice(i, i + 50))
-            .execute();
-      });
+      await appendChainRecords(store.db, chain, () => rows);
     }
   } finally {
     await store.close();
