@@ -9,7 +9,8 @@
  *    100 000 records (flat memory means the same peak).
  *
  * Environment: BENCH_AUDIT_SECONDS (per round, default 8), BENCH_AUDIT_ROUNDS (default 3), BENCH_PG_URL
- * (default postgres://127.0.0.1:5432/test), BENCH_SKIP_PG=1, BENCH_EXPORT_RECORDS (default 1000000).
+ * (default postgres://127.0.0.1:5432/test), BENCH_SKIP_PG=1, BENCH_EXPORT_RECORDS (default 1000000),
+ * BENCH_AUDIT_EXPORT_ONLY=1 (only part 2).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -285,14 +286,17 @@ async function measureExport(env: Record<string, string>, expected: number) {
   return { seconds, peakMiB: peak / 2 ** 20, mib: bytes / 2 ** 20, perSecond: lines / seconds };
 }
 
-const oldTree = extractOldTree();
-const lines = [
-  '| database | ledger | req/s | p50 ms | p99 ms | server µs CPU/request |',
-  '|---|---|---|---|---|---|',
-  ...(await compare('sqlite', oldTree)),
-];
-if (PG_URL && (await postgresReachable(PG_URL))) lines.push(...(await compare('postgres', oldTree)));
-else log('PostgreSQL not reachable or skipped: no PostgreSQL rows');
+const lines: string[] = [];
+if (process.env.BENCH_AUDIT_EXPORT_ONLY !== '1') {
+  const oldTree = extractOldTree();
+  lines.push(
+    '| database | ledger | req/s | p50 ms | p99 ms | server µs CPU/request |',
+    '|---|---|---|---|---|---|',
+    ...(await compare('sqlite', oldTree)),
+  );
+  if (PG_URL && (await postgresReachable(PG_URL))) lines.push(...(await compare('postgres', oldTree)));
+  else log('PostgreSQL not reachable or skipped: no PostgreSQL rows');
+}
 
 log('\n[export] filling ledgers');
 const small = await fillLedger(EXPORT_RECORDS / 10);
