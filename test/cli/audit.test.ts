@@ -304,7 +304,7 @@ describe('the tamper matrix: every alteration is caught, naming the record', () 
         () => expectBroken(verify(), `chain ${chains[0]} at record 2 (seq 2): hash does not match the record contents`),
       );
     }
-  });
+  }, 180_000);
 
   it('two records swapped', async () => {
     await tampered(
@@ -391,7 +391,9 @@ describe('the tamper matrix: every alteration is caught, naming the record', () 
   const canonical = (row: AuditRow) =>
     JSON.stringify(Object.fromEntries(CHAINED_FIELDS.map((name) => [name, row[name] ?? null])));
 
-  it('rewritten and recomputed without the keyring: plain SHA-256, a wrong key, the legacy algorithm', async () => {
+  it('rewritten and recomputed without the keyring: plain SHA-256, a wrong key, the legacy algorithm', {
+    timeout: 180_000,
+  }, async () => {
     const forgeries: ((prev: string, row: AuditRow) => string)[] = [
       (prev, row) =>
         createHash('sha256')
