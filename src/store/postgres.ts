@@ -51,29 +51,27 @@ function leavesConnectionUnusable(error: unknown): boolean {
 /**
  * Two gaps between node-postgres and Kysely, both fatal in an outage, and the classification of failures by where
  * they happened (src/store/faults.ts):
- * - A checked-out client emits 'error' when its socket breaks (even mid-query, before failing the query), and
- *   pg-pool only listens while the client is idle: with no listener the process would crash. Listen while checked
- *   out too; an error there marks the connection broken.
+ * - A client emits 'error' when its socket breaks or its backend is terminated, and pg-pool listens only while the
+ *   client is idle: an error while it is checked out, being handed out (a new connection whose backend is ended
+ *   at once) or being destroyed would crash the process. Every client gets a listener of its own for its whole
+ *   life, which remembers that it failed.
  * - Kysely releases connections without saying whether they broke, and a query that hit the read timeout may still
  *   get its late answer, or nothing ever again. Remember such a failure and have the pool destroy the client
  *   instead of handing it out again.
- * Failing to acquire a connection, the read timeout and a connection broken in use become
- * DatastoreUnavailableError; PostgreSQL's own answers keep their SQLSTATE.
+ * Failing to acquire a connection, the read timeout and a connection that failed become DatastoreUnavailableError;
+ * PostgreSQL's own answers keep their SQLSTATE.
  */
 function guardPool(pool: pg.Pool, readTimeoutMs: number): PostgresPool {
+  const failed = new WeakSet<pg.PoolClient>();
+  pool.on('connect', (client) => {
+    client.on('error', () => failed.add(client));
+  });
   return {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect().catch((error: unknown) => {
         throw new DatastoreUnavailableError('connect', error);
       });
       let broken = false;
-      // Only node-postgres' 'error' event says the socket died: a plain Error alone could also be a bug.
-      let socketFailed = false;
-      const onError = () => {
-        socketFailed = true;
-        broken = true;
-      };
-      client.on('error', onError);
       return {
         // biome-ignore lint/suspicious/noExplicitAny: node-postgres' overloaded query signature.
         query: ((...args: any[]) => {
@@ -93,15 +91,15 @@ function guardPool(pool: pg.Pool, readTimeoutMs: number): PostgresPool {
               clearTimeout(timer);
               if (leavesConnectionUnusable(error)) broken = true;
               if (error instanceof pg.DatabaseError || error instanceof DatastoreUnavailableError) throw error;
-              // node-postgres fails the queries of a dead socket with a plain Error, after emitting 'error'.
-              throw socketFailed ? new DatastoreUnavailableError('connection', error) : error;
+              // node-postgres fails the queries of a dead connection with a plain Error, after emitting 'error';
+              // only that event says the connection died (a plain Error alone could also be a bug).
+              throw failed.has(client) ? new DatastoreUnavailableError('connection', error) : error;
             },
           );
         }) as PostgresPoolClient['query'],
         // Kysely passes `true` when it wants the connection discarded (a failed rollback).
         release: (discard?: boolean) => {
-          client.off('error', onError);
-          client.release(broken || discard === true);
+          client.release(broken || discard === true || failed.has(client));
         },
       };
     },
