@@ -29,6 +29,15 @@ export interface Config {
   defaultKeyRateBurst: number;
   /** Port of the Prometheus listener (bound to `host`); undefined = no metrics listener. */
   metricsPort: number | undefined;
+  /** Whether this instance runs the webhook delivery worker (CONTRACT.md section 12). */
+  webhooksEnabled: boolean;
+  /** Seconds to wait after each failed attempt; its length + 1 is the number of attempts. */
+  webhookRetryScheduleSeconds: readonly number[];
+  /**
+   * How long a claimed attempt stays leased to its instance (not a contract variable: 30 s keeps a dead instance's
+   * attempt retried within the contract's 60 s; tests shorten it). The attempt timeout stays below it.
+   */
+  webhookLeaseSeconds: number;
 }
 
 class ConfigError extends Error {
@@ -113,6 +122,25 @@ export function listeningBaseUrl(config: Pick<Config, 'host' | 'port' | 'publicB
   return portZero ? defaultBaseUrl(config.host, port) : config.publicBaseUrl;
 }
 
+const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
+const MAX_RETRY_DELAY_SECONDS = 7 * 86_400;
+const MAX_RETRIES = 20;
+
+function retrySchedule(env: Env): number[] {
+  const name = 'CHARTHERO_WEBHOOK_RETRY_SCHEDULE';
+  const value = env[name];
+  if (value === undefined || value === '') return DEFAULT_RETRY_SCHEDULE;
+  const items = value.split(',').map((item) => item.trim());
+  const valid = items.every((item) => /^[1-9][0-9]{0,6}$/.test(item) && Number(item) <= MAX_RETRY_DELAY_SECONDS);
+  if (!valid || items.length > MAX_RETRIES) {
+    throw new ConfigError(
+      name,
+      `must be 1 to ${MAX_RETRIES} comma-separated integers of seconds from 1 to ${MAX_RETRY_DELAY_SECONDS} (got ${JSON.stringify(value)})`,
+    );
+  }
+  return items.map(Number);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const environment = oneOf(env, 'CHARTHERO_ENVIRONMENT', ['sandbox', 'production'] as const, 'sandbox');
   const keysFile = env.CHARTHERO_DIGEST_KEYS_FILE;
@@ -155,5 +183,8 @@ export function loadConfig(env: Env = process.env): Config {
     defaultKeyRateLimitPerSecond: 50,
     defaultKeyRateBurst: 100,
     metricsPort,
+    webhooksEnabled: boolean(env, 'CHARTHERO_WEBHOOKS_ENABLED', true),
+    webhookRetryScheduleSeconds: retrySchedule(env),
+    webhookLeaseSeconds: integer(env, 'CHARTHERO_WEBHOOK_LEASE_SECONDS', 2, 30, 30),
   };
 }

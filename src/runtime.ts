@@ -18,6 +18,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { startChangeFeedPruner } from './store/change-feed.js';
 import { openStore, SERVER_SQLITE_BUSY_MS, type Store } from './store/db.js';
 import { migrate } from './store/migrate.js';
+import { startWebhookWorker, type WebhookWorker } from './webhooks/worker.js';
 
 export interface Runtime {
   app: FastifyInstance;
@@ -32,6 +33,8 @@ export interface Runtime {
   metricsListener: MetricsListener | undefined;
   /** Tells the runtime the port it listens on (PORT=0: media URLs then name the real port). */
   listeningOn(port: number): void;
+  /** The webhook delivery worker, unless CHARTHERO_WEBHOOKS_ENABLED is off. */
+  webhooks: WebhookWorker | null;
   /** Stops serving, then flushes the audit ledger and closes every dependency. */
   close(): Promise<void>;
 }
@@ -120,6 +123,16 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   await app.ready();
   const metricsListener = metrics && (await listenMetrics(metrics, config.host, config.metricsPort!));
+  const webhooks = config.webhooksEnabled
+    ? startWebhookWorker({
+        store,
+        keyring: () => keyring.get(),
+        environment: config.environment,
+        retryScheduleSeconds: config.webhookRetryScheduleSeconds,
+        leaseMs: config.webhookLeaseSeconds * 1000,
+        logger,
+      })
+    : null;
   return {
     app,
     store,
@@ -133,8 +146,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     listeningOn(port) {
       publicBaseUrl = listeningBaseUrl(config, port);
     },
+    webhooks,
     async close() {
-      await closeGracefully(app);
+      // Webhook claiming stops at once; attempts in flight finish (or are given back) while HTTP drains.
+      await Promise.all([closeGracefully(app), webhooks?.stop()]);
       await metricsListener?.close();
       await audit.close();
       await directory.stop();

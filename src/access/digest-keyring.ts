@@ -48,9 +48,17 @@ export function keyDigest(entry: KeyringEntry, token: string): string {
   return createHmac('sha256', entry.secret).update(token).digest('hex');
 }
 
-/** A signing key for media URLs that can never be confused with a key digest (a different HMAC input domain). */
+/**
+ * A 32-byte key for one purpose, derived from a keyring version under that purpose's label: keys of different
+ * labels are independent, and none can be confused with a key digest (a different HMAC input domain).
+ */
+export function derivedKey(entry: KeyringEntry, label: string): Buffer {
+  return createHmac('sha256', entry.secret).update(label).digest();
+}
+
+/** The signing key for media URLs. */
 export function mediaSigningKey(entry: KeyringEntry): Buffer {
-  return createHmac('sha256', entry.secret).update(MEDIA_LABEL).digest();
+  return derivedKey(entry, MEDIA_LABEL);
 }
 
 /** The audit ledger's chain key, derived the same way under its own label (never a media or digest key). */

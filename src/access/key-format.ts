@@ -48,10 +48,15 @@ export function parseKey(token: string): ParsedKey | null {
   return { environment, displayPrefix: random.slice(0, 4) };
 }
 
+/** `length` characters of `0-9A-Za-z`, each drawn uniformly from the CSPRNG (no modulo bias). */
+export function randomBase62(length: number): string {
+  let random = '';
+  for (let i = 0; i < length; i++) random += BASE62[randomInt(62)];
+  return random;
+}
+
 /** A new key from the CSPRNG: 32 base62 characters carry log2(62^32) ≈ 190.5 bits. */
 export function generateKey(environment: KeyEnvironment): string {
-  let random = '';
-  for (let i = 0; i < KEY_RANDOM_LENGTH; i++) random += BASE62[randomInt(62)];
-  const head = `ch_sk_${environment}_${random}`;
+  const head = `ch_sk_${environment}_${randomBase62(KEY_RANDOM_LENGTH)}`;
   return head + keyChecksum(head);
 }

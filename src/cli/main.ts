@@ -13,6 +13,7 @@ import { registerOpenApiCommand } from './openapi.js';
 import { registerOrgCommands } from './org.js';
 import { registerSeedCommand } from './seed.js';
 import { registerServeCommand } from './serve.js';
+import { registerWebhookCommands } from './webhook.js';
 
 const USAGE_EXIT_CODE = 2;
 
@@ -41,6 +42,7 @@ function buildProgram(): Command {
   registerImportCommand(program);
   registerSeedCommand(program);
   registerAuditCommands(program);
+  registerWebhookCommands(program);
   registerOpenApiCommand(program);
 
   // A group without a subcommand would otherwise print its whole help on stderr.

@@ -4,6 +4,7 @@ import { exampleErrorBody } from './errors.js';
 import { REASONS, type ReasonCode } from './reasons.js';
 import { PUBLIC_ROUTES, type PublicRoute } from './routes.js';
 import { errorBodySchema } from './schemas.js';
+import { webhooksSection } from './webhook-openapi.js';
 
 type Json = Record<string, unknown>;
 
@@ -122,6 +123,7 @@ export function buildOpenApiDocument(): Json {
     const path = route.path.replace(/:([a-z_]+)/g, '{$1}');
     paths[path] = { get: operation(route, schemas) };
   }
+  const webhooks = webhooksSection((schema) => componentize(schema, schemas));
   return {
     openapi: '3.1.0',
     info: {
@@ -136,9 +138,13 @@ export function buildOpenApiDocument(): Json {
     'x-reason-codes': Object.fromEntries(
       Object.entries(REASONS).map(([code, spec]) => [code, { status: spec.status, error: spec.error }]),
     ),
-    tags: [{ name: 'Encounters', description: 'Encounters and their documents.' }],
+    tags: [
+      { name: 'Encounters', description: 'Encounters and their documents.' },
+      { name: 'Webhooks', description: 'Events ChartHero sends to your endpoints (signed, retried, at least once).' },
+    ],
     security: [{ bearerAuth: [] }],
     paths,
+    webhooks,
     components: {
       securitySchemes: {
         bearerAuth: {

@@ -23,6 +23,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AudioStorage } from '../media/storage.js';
 import type { DocumentRow, EncounterRow, PatientRow, RecordingRow, TranscriptRow } from '../store/clinical.js';
+import { createTranscriptReadyEvents } from '../webhooks/outbox.js';
 import {
   type DocumentPlacement,
   documentPlacements,
@@ -327,6 +328,7 @@ export async function importLines(
         await source.return?.();
       }
       await copies.copyAll(storage);
+      await createTranscriptReadyEvents(trx);
     });
   } finally {
     await copies.dispose();

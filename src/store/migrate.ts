@@ -4,6 +4,7 @@ import type { Dialect, Store } from './db.js';
 import * as initial from './migrations/001-initial.js';
 import * as auditLedger from './migrations/002-audit-ledger.js';
 import { SQLITE_STARTUP_WAIT_MS } from './sqlite.js';
+import * as webhooks from './migrations/003-webhooks.js';
 
 /**
  * How long a migration waits for another process's SQLite write lock. A server's own connection waits only briefly
@@ -16,6 +17,7 @@ function provider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '001-initial': { up: (db: Kysely<unknown>) => initial.up(db, dialect) },
     '002-audit-ledger': { up: (db: Kysely<unknown>) => auditLedger.up(db) },
+    '003-webhooks': { up: (db: Kysely<unknown>) => webhooks.up(db, dialect) },
   };
   return { getMigrations: async () => migrations };
 }

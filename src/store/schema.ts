@@ -132,6 +132,54 @@ export interface AuditChainHeadTable {
   last_hash: string;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  organization_id: string;
+  url: string;
+  description: string;
+  /** enabled or disabled. */
+  status: string;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface WebhookEventsTable {
+  id: string;
+  type: string;
+  organization_id: string;
+  encounter_id: string;
+  document_id: string;
+  occurred_at_ms: number;
+  body: string;
+  created_at_ms: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  /** pending, delivered or failed. */
+  state: string;
+  attempts: number;
+  next_attempt_at_ms: number;
+  lease_owner: string | null;
+  lease_until_ms: number | null;
+  last_attempt_at_ms: number | null;
+  last_status_code: number | null;
+  last_error_class: string | null;
+  last_latency_ms: number | null;
+  delivered_at_ms: number | null;
+  created_at_ms: number;
+}
+
+/** Transcripts finalized by the open transaction, written by triggers (migration 003) and drained by the outbox. */
+export interface WebhookFinalizedTranscriptsTable {
+  document_id: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   api_keys: ApiKeysTable;
@@ -143,4 +191,8 @@ export interface Database {
   change_feed: ChangeFeedTable;
   audit_events: AuditEventsTable;
   audit_chain_head: AuditChainHeadTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_finalized_transcripts: WebhookFinalizedTranscriptsTable;
 }

@@ -75,6 +75,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the process wrote on stderr (for diagnostics). */
   stderr(): string;
+  /** Everything the process wrote on stdout: the listening line, then the log lines. */
+  stdout(): string;
   stop(): Promise<void>;
 }
 
@@ -111,8 +113,8 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 20_0
       reject(new Error(`serve exited ${code} before listening: ${stderr.trim()}`));
     });
     child.stdout?.on('data', (chunk) => {
-      if (started) return;
       stdout += chunk;
+      if (started) return;
       const line = stdout
         .split('\n')
         .slice(0, -1) // Only complete lines.
@@ -121,7 +123,7 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 20_0
       started = true;
       clearTimeout(timer);
       const { url } = JSON.parse(line) as { url: string };
-      resolvePromise({ url, child, stderr: () => stderr, stop });
+      resolvePromise({ url, child, stderr: () => stderr, stdout: () => stdout, stop });
     });
   });
 }

@@ -79,3 +79,17 @@ export type {
   TranscriptTurn,
 } from './types.js';
 export { VERSION } from './version.js';
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  TRANSCRIPT_READY_EVENT,
+  type TranscriptReadyEvent,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  WEBHOOK_API_VERSION,
+  WEBHOOK_HEADERS,
+  WEBHOOK_VERIFY_REASONS,
+  type WebhookEvent,
+  type WebhookHeaders,
+  WebhookVerificationError,
+  type WebhookVerifyReason,
+} from './webhooks.js';

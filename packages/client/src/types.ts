@@ -20,7 +20,10 @@ export type TranscriptResponse = Schemas['TranscriptResponse'];
 export type AudioUrlResponse = Schemas['AudioUrlResponse'];
 
 /** The five route ids: `list_encounters`, `get_encounter`, `get_document`, `get_transcript`, `get_audio_url`. */
-export type OperationId = keyof operations;
+export type OperationId = Exclude<keyof operations, WebhookOperationId>;
+
+/** Operations of the artifact's top-level `webhooks` (requests ChartHero sends, not routes this client calls). */
+type WebhookOperationId = 'recording_transcript_ready';
 
 type ResponsesOf<Op extends OperationId> = operations[Op]['responses'];
 type JsonBodyOf<R> = R extends { content: { 'application/json': infer B } } ? B : never;

@@ -105,7 +105,28 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "recording.transcript_ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A transcript became ready
+         * @description Sent once per enabled endpoint of the organization when an ambient transcript of an available clinical encounter is finalized. A thin pointer without PHI: read the transcript with `get_transcript`. The body is exactly these bytes (keys in this order, no whitespace) and is `application/json`. `ChartHero-Signature` is `v1=` followed by the lowercase hex HMAC-SHA256 of the string `"{ChartHero-Timestamp}.{raw request body}"`, keyed with the UTF-8 bytes of the whole endpoint secret (`whsec_…`, prefix included). During a secret rotation the header holds two comma-separated entries, `v1=<new>,v1=<old>`; accept the request if any entry matches a secret you hold. Compare in constant time over the exact raw bytes (never a re-serialized body), reject timestamps more than 5 minutes from your clock, and deduplicate by `ChartHero-Event-Id`: delivery is at least once and unordered. Answer any 2xx within 10 seconds; anything else (redirects included, never followed) is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (±10 %), then the delivery is marked failed.
+         */
+        post: operations["recording_transcript_ready"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         Patient: {
@@ -234,6 +255,25 @@ export interface components {
              * @example 2026-05-25T14:00:00Z
              */
             expires_at: string;
+        };
+        TranscriptReadyEvent: {
+            /** @description Event id; equals ChartHero-Event-Id. */
+            id: string;
+            /** @enum {string} */
+            type: "recording.transcript_ready";
+            /** @enum {string} */
+            api_version: "2026-05-01";
+            /**
+             * Format: date-time
+             * @description The transcript's finalized_at (RFC 3339 UTC).
+             * @example 2026-05-01T15:29:55Z
+             */
+            occurred_at: string;
+            organization_id: string;
+            resources: {
+                encounter_id: string;
+                document_id: string;
+            };
         };
     };
     responses: never;
@@ -1066,6 +1106,61 @@ export interface operations {
                         field: string | null;
                     };
                 };
+            };
+        };
+    };
+    recording_transcript_ready: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The body's `id`: the receiver's idempotency key (the same on every attempt and every replay). */
+                "ChartHero-Event-Id": string;
+                /** @description Stable for one (event, endpoint) delivery and reused across its retries; a replay gets a new one. */
+                "ChartHero-Delivery-Id": string;
+                /** @description Decimal Unix seconds of this attempt; part of the signed string. */
+                "ChartHero-Timestamp": string;
+                /** @description `ChartHero-Signature` is `v1=` followed by the lowercase hex HMAC-SHA256 of the string `"{ChartHero-Timestamp}.{raw request body}"`, keyed with the UTF-8 bytes of the whole endpoint secret (`whsec_…`, prefix included). During a secret rotation the header holds two comma-separated entries, `v1=<new>,v1=<old>`; accept the request if any entry matches a secret you hold. Compare in constant time over the exact raw bytes (never a re-serialized body), reject timestamps more than 5 minutes from your clock, and deduplicate by `ChartHero-Event-Id`: delivery is at least once and unordered. Answer any 2xx within 10 seconds; anything else (redirects included, never followed) is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (±10 %), then the delivery is marked failed. */
+                "ChartHero-Signature": string;
+                /** @description The body's `api_version`. */
+                "ChartHero-Webhook-Version": "2026-05-01";
+                /** @description Always this value. */
+                "User-Agent": "ChartHero-Webhooks/1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_2b9Qx7VfR1mKc8Lw3Yz0Np4T",
+                 *       "type": "recording.transcript_ready",
+                 *       "api_version": "2026-05-01",
+                 *       "occurred_at": "2026-05-01T15:29:55Z",
+                 *       "organization_id": "org_demo",
+                 *       "resources": {
+                 *         "encounter_id": "enc_123",
+                 *         "document_id": "doc_456"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["TranscriptReadyEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 10 seconds marks the delivery delivered; the body is ignored. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else — another status, a redirect (never followed), a timeout, a refused connection or a TLS error — is a failed attempt, retried on the schedule above. Only the status code is kept. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
