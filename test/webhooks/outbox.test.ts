@@ -105,7 +105,10 @@ describe('an import that finalizes a transcript', () => {
   it.each([
     ['a demo encounter', [encounter('org_a', 'enc_1', { origin: 'demo' }), ambientDocument('enc_1', 'doc_1')]],
     ['a training encounter', [encounter('org_a', 'enc_1', { origin: 'training' }), ambientDocument('enc_1', 'doc_1')]],
-    ['an unavailable encounter', [encounter('org_a', 'enc_1', { available: false }), ambientDocument('enc_1', 'doc_1')]],
+    [
+      'an unavailable encounter',
+      [encounter('org_a', 'enc_1', { available: false }), ambientDocument('enc_1', 'doc_1')],
+    ],
     ['an unavailable document', [encounter('org_a', 'enc_1'), ambientDocument('enc_1', 'doc_1', false)]],
   ])('creates nothing for %s', async (_name, records) => {
     await t.addEndpoint('org_a', 'https://one.example/hook');

@@ -14,7 +14,7 @@ export interface ReceivedRequest {
   body: Buffer;
 }
 
-export type Answer = number | 'hang' | { status: number; headers: Record<string, string> };
+export type Answer = number | 'hang' | { status: number; headers?: Record<string, string>; delayMs?: number };
 
 export interface Receiver {
   url: string;
@@ -82,9 +82,13 @@ export async function startReceiver(respond: Receiver['respond'] = () => 204): P
         hanging.add(response);
         return;
       }
-      const { status, headers } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
-      response.writeHead(status, headers);
-      response.end(status === 204 ? undefined : 'receiver body that must never be stored');
+      const { status, headers, delayMs } = typeof answer === 'number' ? { status: answer } : answer;
+      const send = () => {
+        response.writeHead(status, headers ?? {});
+        response.end(status === 204 ? undefined : 'receiver body that must never be stored');
+      };
+      if (delayMs) setTimeout(send, delayMs);
+      else send();
     });
   });
   server.on('connection', (socket) => {

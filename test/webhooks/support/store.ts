@@ -1,6 +1,7 @@
 /** An in-process database with organizations and webhook endpoints, for outbox and worker tests. */
-import { mkdtempSync, rmSync } from 'node:fs';
+
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Keyring } from '../../../src/access/digest-keyring.js';
@@ -21,7 +22,11 @@ export interface TestStore {
   database: FreshDatabase;
   keyring: Keyring;
   addOrganization(id: string, allowlisted?: boolean): Promise<void>;
-  addEndpoint(organizationId: string, url: string, status?: 'enabled' | 'disabled'): Promise<{ id: string; secret: string }>;
+  addEndpoint(
+    organizationId: string,
+    url: string,
+    status?: 'enabled' | 'disabled',
+  ): Promise<{ id: string; secret: string }>;
   /** Imports NDJSON lines as `charthero import` does (one transaction, all or nothing). */
   importRecords(lines: readonly (object | string)[]): Promise<unknown>;
   close(): Promise<void>;
