@@ -15,6 +15,7 @@ const REQUIRED = [
   ['test/postgres/datastore-faults.pg.test.ts', 'CHARTHERO_DATABASE_POOL_SIZE', 1],
   ['test/postgres/fault-classes.pg.test.ts', 'PostgreSQL errors, classified', 12],
   ['test/multi-instance/revocation.test.ts', 'two serve processes on one postgres database', 2],
+  ['test/postgres/webhooks-two-instances.pg.test.ts', 'two serve instances sharing the PostgreSQL webhook queue', 1],
 ];
 
 const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));
