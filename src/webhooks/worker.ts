@@ -200,9 +200,13 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
     );
   }
 
+  // While busy, claim only once a few slots are free: one claim (three statements) then serves several attempts.
+  const refill = Math.max(1, Math.ceil(concurrency / 4));
+  const mayClaim = (free: number) => free > 0 && (inFlight.size === 0 || free >= refill);
+
   async function claimAndStart(): Promise<number> {
     const free = concurrency - inFlight.size;
-    if (free <= 0) return 0;
+    if (!mayClaim(free)) return 0;
     const owner = `${instanceId}.${++claims}`;
     const nowMs = now();
     const leaseUntilMs = nowMs + options.leaseMs;
@@ -218,7 +222,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
   }
 
   async function nextWakeMs(): Promise<number> {
-    if (inFlight.size >= concurrency) return pollMs; // An attempt finishing wakes the loop earlier.
+    if (!mayClaim(concurrency - inFlight.size)) return pollMs; // An attempt finishing wakes the loop earlier.
     const dueAt = await nextDeliveryDueAt(store.db);
     return dueAt === null ? pollMs : Math.min(pollMs, Math.max(0, dueAt - now()));
   }
@@ -230,7 +234,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
         const free = concurrency - inFlight.size;
         const started = await claimAndStart();
         // A full batch means more may be due right now.
-        if (free > 0 && started === free) continue;
+        if (mayClaim(free) && started === free) continue;
         waitMs = await nextWakeMs();
       } catch (error) {
         // A busy or unreachable database: try again at the next poll.
