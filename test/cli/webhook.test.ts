@@ -41,7 +41,8 @@ function expectError(args: string[], message: string, env?: Record<string, strin
   expect(result.stderr).toBe(`charthero: ${message}\n`);
 }
 
-describe('charthero webhook add', () => {
+// Each test spawns several CLI processes (about a second each, several under load).
+describe('charthero webhook add', { timeout: 120_000 }, () => {
   it('prints the secret once; list never shows it', () => {
     const added = cli.json<Added>(['webhook', 'add', 'org_cli', '--url', 'https://partner.example/hooks?x=1']);
     expect(added).toMatchObject({
@@ -91,7 +92,7 @@ describe('charthero webhook add', () => {
   });
 });
 
-describe('endpoint lifecycle and deliveries', () => {
+describe('endpoint lifecycle and deliveries', { timeout: 120_000 }, () => {
   let endpoint: Added;
   let deliveries: Delivery[];
 
@@ -102,7 +103,7 @@ describe('endpoint lifecycle and deliveries', () => {
     endpoint = cli.json<Added>(['webhook', 'add', 'org_life', '--url', 'https://life.example/hook']);
     cli.json(['import', writeNdjson(cli.dir, 'life.ndjson', readyTranscriptLines('org_life', 3, 'life'))]);
     deliveries = cli.json<{ deliveries: Delivery[] }>(['webhook', 'deliveries', '--endpoint', endpoint.id]).deliveries;
-  });
+  }, 120_000);
 
   it('lists one pending delivery per event, with its next attempt time', () => {
     expect(deliveries).toHaveLength(3);
