@@ -23,7 +23,9 @@ function provider(dialect: Dialect): MigrationProvider {
 }
 
 export async function migrate(store: Store): Promise<string[]> {
-  const migrator = new Migrator({ db: store.db, provider: provider(store.dialect) });
+  // Migration names are reserved per feature (002 audit, 003 webhooks, 004 store) and may land in any order: a
+  // database that already ran 003 must still accept 002 when it arrives later.
+  const migrator = new Migrator({ db: store.db, provider: provider(store.dialect), allowUnorderedMigrations: true });
   let restoreBusyTimeout: number | undefined;
   if (store.dialect === 'sqlite') {
     const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(store.db);
