@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import type { Keyring } from '../src/access/digest-keyring.js';
-import { importLines, readLines } from '../src/import/importer.js';
+import { importNdjsonFile } from '../src/import/importer.js';
 import type { AudioStorage } from '../src/media/storage.js';
 import { openStore } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
@@ -140,7 +140,7 @@ const file = join(dir, 'events.ndjson');
 writeFileSync(file, `${lines.join('\n')}\n`);
 const noAudio = {} as AudioStorage;
 const importStarted = performance.now();
-await importLines(store.db, noAudio, readLines(file), dir);
+await importNdjsonFile(store.db, noAudio, file);
 const importMs = performance.now() - importStarted;
 
 const total = EVENTS * ENDPOINTS;

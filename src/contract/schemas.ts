@@ -8,7 +8,7 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 const Timestamp = Type.String({ format: 'date-time', examples: ['2026-05-25T14:00:00Z'] });
 
 /** A flat string enum (TypeBox's literal unions come out as anyOf of one-value enums). */
-const StringEnum = <T extends string>(values: readonly T[], options: Record<string, unknown> = {}) =>
+export const StringEnum = <T extends string>(values: readonly T[], options: Record<string, unknown> = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
 export const Patient = Type.Object(

@@ -23,7 +23,6 @@ import { dirname, extname, join, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AudioStorage } from '../media/storage.js';
 import type { DocumentRow, EncounterRow, PatientRow, RecordingRow, TranscriptRow } from '../store/clinical.js';
-import { createTranscriptReadyEvents } from '../webhooks/outbox.js';
 import {
   type DocumentPlacement,
   documentPlacements,
@@ -42,6 +41,7 @@ import {
   upsertTranscripts,
 } from '../store/clinical-upserts.js';
 import type { Database } from '../store/schema.js';
+import { createTranscriptReadyEvents } from '../webhooks/outbox.js';
 import { ImportError } from './import-error.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, readNdjsonLines, type SourceLine } from './ndjson-lines.js';
 import { captureRecordingFile, type ImportFolder, importFolder } from './recording-file.js';

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Keyring } from '../../../src/access/digest-keyring.js';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/config.js';
 import { isPublicAddress } from '../../../src/webhooks/address-guard.js';
 import { retryDelayMs } from '../../../src/webhooks/retry-schedule.js';
 import { generateWebhookSecret, openSecret, SealedSecretError, sealSecret } from '../../../src/webhooks/secrets.js';
@@ -29,7 +29,6 @@ describe('webhook configuration', () => {
   it.each(['0', '1,,2', '-5', '1.5', 'a', '05', '604801', '1;2', Array(21).fill('1').join(',')])(
     'refuses the schedule %j at startup, naming the variable',
     (value) => {
-      expect(() => loadConfig({ CHARTHERO_WEBHOOK_RETRY_SCHEDULE: value })).toThrow(ConfigError);
       expect(() => loadConfig({ CHARTHERO_WEBHOOK_RETRY_SCHEDULE: value })).toThrow(
         `CHARTHERO_WEBHOOK_RETRY_SCHEDULE: must be 1 to 20 comma-separated integers of seconds from 1 to 604800 (got ${JSON.stringify(value)})`,
       );

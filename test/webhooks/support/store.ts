@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Keyring } from '../../../src/access/digest-keyring.js';
-import { importLines, readLines } from '../../../src/import/importer.js';
+import { importNdjsonFile } from '../../../src/import/importer.js';
 import type { AudioStorage } from '../../../src/media/storage.js';
 import { openStore, type Store } from '../../../src/store/db.js';
 import { migrate } from '../../../src/store/migrate.js';
@@ -93,7 +93,7 @@ export async function openTestStore(dialect?: 'sqlite' | 'postgres'): Promise<Te
     },
     importRecords(lines) {
       const file = writeNdjson(dir, `import-${++files}.ndjson`, lines);
-      return importLines(store.db, NO_AUDIO, readLines(file), dir);
+      return importNdjsonFile(store.db, NO_AUDIO, file);
     },
     async close() {
       await store.close();
