@@ -3,8 +3,8 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import type { Dialect, Store } from './db.js';
 import * as initial from './migrations/001-initial.js';
 import * as auditLedger from './migrations/002-audit-ledger.js';
-import { SQLITE_STARTUP_WAIT_MS } from './sqlite.js';
 import * as webhooks from './migrations/003-webhooks.js';
+import { SQLITE_STARTUP_WAIT_MS } from './sqlite.js';
 
 /**
  * How long a migration waits for another process's SQLite write lock. A server's own connection waits only briefly
