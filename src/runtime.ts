@@ -18,6 +18,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { startChangeFeedPruner } from './store/change-feed.js';
 import { openStore, SERVER_SQLITE_BUSY_MS, type Store } from './store/db.js';
 import { migrate } from './store/migrate.js';
+import { countDeliveriesByState, DELIVERY_STATES } from './store/webhooks.js';
 import { startWebhookWorker, type WebhookWorker } from './webhooks/worker.js';
 
 export interface Runtime {
@@ -104,6 +105,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     name: 'charthero_change_feed_lag_seconds',
     help: 'Seconds since this instance last read the change feed (revocations reach its cache within this).',
     read: () => (now() - changeFeedReadAtMs) / 1000,
+  });
+  metrics?.addGauge({
+    name: 'charthero_webhook_deliveries',
+    help: 'Webhook deliveries by state (every instance reports the shared queue).',
+    label: { name: 'state', values: DELIVERY_STATES },
+    read: () => countDeliveriesByState(store.db),
   });
   const app = buildApp({
     config,

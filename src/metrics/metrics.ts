@@ -84,7 +84,14 @@ export function createMetrics(): Metrics {
         labelNames: label ? [label.name] : [],
         registers: [registry],
         async collect() {
-          const reading = await spec.read();
+          let reading: GaugeReading;
+          try {
+            reading = await spec.read();
+          } catch {
+            // A reading that needs the database must not fail the whole scrape while the database is down: the
+            // gauge keeps its last value and every other series is still served.
+            return;
+          }
           if (typeof reading === 'number') {
             this.set(reading);
             return;

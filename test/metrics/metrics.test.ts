@@ -1,13 +1,14 @@
 /**
  * GET /metrics on its own listener (docs/operations.md): the exposition parses strictly; request counts and
  * latency histograms by route id, status and reason code move with traffic; key-cache hits and misses, audit
- * records pending, change-feed lag and the process defaults are there; 1 000 requests with random ids, unknown keys
- * and random paths add no series and leave no trace in any label; the public port answers /metrics with the
- * standard 404.
+ * records pending, change-feed lag, webhook deliveries by state and the process defaults are there; 1 000 requests
+ * with random ids, unknown keys and random paths add no series and leave no trace in any label; the public port
+ * answers /metrics with the standard 404.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { insertWebhookEndpoint, insertWebhookEvents } from '../../src/store/webhooks.js';
 import { expectError } from '../support/expect-error.js';
 import { addKey } from '../support/fixture.js';
 import { type Harness, startHarness } from '../support/harness.js';
@@ -141,6 +142,66 @@ describe('series move with traffic', () => {
     }
     await harness.runtime.audit.flush();
     expect(sampleValue((await scrape()).exposition, 'charthero_audit_records_pending')).toBe(0);
+  });
+
+  it('reports webhook deliveries by state from the shared queue, and keeps serving while that read fails', async () => {
+    const deliveries = async () => {
+      const { exposition } = await scrape();
+      return Object.fromEntries(
+        ['pending', 'delivered', 'failed'].map((state) => [
+          state,
+          sampleValue(exposition, 'charthero_webhook_deliveries', { state }),
+        ]),
+      );
+    };
+    expect(await deliveries()).toEqual({ pending: 0, delivered: 0, failed: 0 });
+    // A disabled endpoint: the running worker never claims its deliveries, so the states stay as written.
+    const db = harness.runtime.store.db;
+    const nowMs = Date.now();
+    await insertWebhookEndpoint(db, {
+      id: 'whe_metrics',
+      organization_id: 'org_alpha',
+      url: 'https://receiver.invalid/hook',
+      description: '',
+      status: 'disabled',
+      secret_sealed: 'sealed',
+      previous_secret_sealed: null,
+      previous_secret_expires_at_ms: null,
+      created_at_ms: nowMs,
+      updated_at_ms: nowMs,
+    });
+    const event = {
+      id: 'evt_metrics',
+      type: 'recording.transcript_ready',
+      organization_id: 'org_alpha',
+      encounter_id: 'enc_metrics',
+      document_id: 'doc_metrics',
+      occurred_at_ms: nowMs,
+      body: '{}',
+      created_at_ms: nowMs,
+    };
+    const ids = ['whd_m1', 'whd_m2', 'whd_m3', 'whd_m4'];
+    await insertWebhookEvents(
+      db,
+      [event],
+      ids.map((id) => ({ id, eventId: event.id, endpointId: 'whe_metrics', nowMs })),
+    );
+    await db.updateTable('webhook_deliveries').set({ state: 'delivered' }).where('id', '=', 'whd_m3').execute();
+    await db.updateTable('webhook_deliveries').set({ state: 'failed' }).where('id', '=', 'whd_m4').execute();
+    expect(await deliveries()).toEqual({ pending: 2, delivered: 1, failed: 1 });
+
+    const restore = await breakTable(harness, 'webhook_deliveries');
+    try {
+      const { exposition } = await scrape();
+      expect(sampleValue(exposition, 'charthero_webhook_deliveries', { state: 'pending' })).toBe(2);
+      expect(exposition.types.get('charthero_http_requests_total')).toBe('counter');
+    } finally {
+      await restore();
+    }
+    await db.deleteFrom('webhook_deliveries').where('endpoint_id', '=', 'whe_metrics').execute();
+    await db.deleteFrom('webhook_events').where('id', '=', event.id).execute();
+    await db.deleteFrom('webhook_endpoints').where('id', '=', 'whe_metrics').execute();
+    expect(await deliveries()).toEqual({ pending: 0, delivered: 0, failed: 0 });
   });
 
   it('reports the change-feed lag, which grows while the feed cannot be read and drops once it is', async () => {
