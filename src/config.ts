@@ -29,7 +29,7 @@ export interface Config {
   defaultKeyRateBurst: number;
   /** Port of the Prometheus listener (bound to `host`); undefined = no metrics listener. */
   metricsPort: number | undefined;
-  /** Whether this instance runs the webhook delivery worker (CONTRACT.md section 12). */
+  /** Whether this instance runs the webhook delivery worker (docs/webhooks.md). */
   webhooksEnabled: boolean;
   /** Seconds to wait after each failed attempt; its length + 1 is the number of attempts. */
   webhookRetryScheduleSeconds: readonly number[];

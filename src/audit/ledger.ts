@@ -1,5 +1,5 @@
 /**
- * The audit ledger writer (CONTRACT.md section 14): one chain per process, group commit, durable before disclosure.
+ * The audit ledger writer (docs/audit.md): one chain per process, group commit, durable before disclosure.
  *
  * - `commit()` (a 2xx response's records) queues its records and resolves once the transaction holding them has
  *   committed. Records of concurrent requests share that transaction: a write starts ~1 ms after the first record

@@ -1,5 +1,5 @@
 /**
- * `charthero webhook …` (CONTRACT.md section 12.4): endpoints, secret rotation, the delivery log and replays.
+ * `charthero webhook …` (docs/webhooks.md): endpoints, secret rotation, the delivery log and replays.
  * A secret is printed once, at `add` and at `rotate-secret`, and is never stored or logged in plain text.
  */
 import type { Command } from 'commander';

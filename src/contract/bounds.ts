@@ -9,16 +9,16 @@ export interface IntegerBound {
   readonly default: number;
 }
 
-/** `limit` of the list query (CONTRACT.md section 5). */
+/** `limit` of the list query (docs/list-query.md). */
 export const LIST_LIMIT: IntegerBound = { min: 1, max: 100, default: 50 };
 
-/** `offset` of the list query (CONTRACT.md section 5); `next_offset` is null rather than past `max` (section 6.1). */
+/** `offset` of the list query (docs/list-query.md); `next_offset` is null rather than past `max` (docs/api.md). */
 export const LIST_OFFSET: IntegerBound = { min: 0, max: 10_000, default: 0 };
 
-/** `CHARTHERO_AUDIO_URL_TTL_SECONDS`: how long an issued audio URL stays valid (CONTRACT.md sections 6.4 and 9). */
+/** `CHARTHERO_AUDIO_URL_TTL_SECONDS`: lifetime of an issued audio URL (docs/api.md, docs/configuration.md). */
 export const AUDIO_URL_TTL_SECONDS: IntegerBound = { min: 60, max: 3600, default: 900 };
 
-/** The API key body (CONTRACT.md section 3.1): this many base62 characters of CSPRNG output, then the checksum. */
+/** The API key body (docs/keys.md): this many base62 characters of CSPRNG output, then the checksum. */
 export const KEY_RANDOM_LENGTH = 32;
 /** The CRC-32 checksum in base62, left-padded with `0`. */
 export const KEY_CHECKSUM_LENGTH = 6;

@@ -1,5 +1,5 @@
 /**
- * The webhook contract (CONTRACT.md section 12): the one definition of the event body, its exact bytes, the request
+ * The webhook contract (docs/webhooks.md): the one definition of the event body, its exact bytes, the request
  * headers, the signature rule and the verifier's reasons. The delivery worker, the OpenAPI document and the SDK's
  * constants (checked against this module by test/contract/webhooks.test.ts) all come from here.
  */

@@ -1,5 +1,5 @@
 /**
- * The byte-level limits of an import line (CONTRACT.md section 11): valid UTF-8, at most 16 MiB, JSON nested at
+ * The byte-level limits of an import line (docs/import.md): valid UTF-8, at most 16 MiB, JSON nested at
  * most 32 levels. Lines are split from the raw bytes, so a line over the limit is refused once the limit is passed,
  * never buffered to its end, and memory stays at one line plus one read buffer whatever the file holds.
  */

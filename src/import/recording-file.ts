@@ -1,5 +1,5 @@
 /**
- * Reading a recording's `file` (CONTRACT.md section 11): only a regular file inside the import file's folder, after
+ * Reading a recording's `file` (docs/import.md): only a regular file inside the import file's folder, after
  * `..` and symbolic links. The path is resolved with realpath and checked; the file is then opened without following
  * a final link and without blocking (a FIFO must not hang the import), the opened handle itself is checked (a
  * regular file, and — where /proc shows it — really inside the folder), and its bytes are copied from that handle

@@ -140,7 +140,7 @@ export function createFileStorage(dir: string, options: FileStorageOptions): Fil
     if (!isValidContentType(contentType)) throw new Error(`invalid content type ${JSON.stringify(contentType)}`);
     await sourceFileSize(sourcePath);
     try {
-      // Audio is PHI: folders and objects are the owner's only (CONTRACT.md section 11).
+      // Audio is PHI: folders and objects are the owner's only (docs/import.md).
       await mkdir(dirname(path), { recursive: true, mode: PRIVATE_FOLDER });
       // Sidecar first: a failure after it leaves no object, so head() still answers "missing".
       await atomically(`${path}${META_SUFFIX}`, (temporary) =>

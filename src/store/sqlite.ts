@@ -17,7 +17,7 @@ import type { Database } from './schema.js';
 /** How long opening a SQLite file, and migrating it (src/store/migrate.ts), waits for another process's lock. */
 export const SQLITE_STARTUP_WAIT_MS = 30_000;
 
-/** The folder and the file hold PHI: readable by their owner only (CONTRACT.md section 11). */
+/** The folder and the file hold PHI: readable by their owner only (docs/import.md). */
 const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
 

@@ -1,4 +1,4 @@
-/** Webhook endpoints, the event outbox and the delivery queue (CONTRACT.md section 12). */
+/** Webhook endpoints, the event outbox and the delivery queue (docs/webhooks.md). */
 import type { Kysely, Selectable } from 'kysely';
 import type { Store } from './db.js';
 import type { Database, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTable } from './schema.js';

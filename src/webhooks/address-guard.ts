@@ -1,6 +1,6 @@
 /**
  * Production deployments never send webhooks to loopback, private, link-local or unique-local addresses
- * (CONTRACT.md section 12.3). The check runs on resolved addresses, not on the URL: the DNS lookup drops blocked
+ * (docs/webhooks.md). The check runs on resolved addresses, not on the URL: the DNS lookup drops blocked
  * addresses before a connection is tried, an IP literal is checked before connecting, and the address the socket
  * actually connected to is checked again before a byte is sent, so neither DNS rebinding nor a literal slips by.
  */

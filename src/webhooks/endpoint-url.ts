@@ -1,4 +1,4 @@
-/** What an endpoint URL may be (CONTRACT.md section 12.3), checked when an operator adds one. */
+/** What an endpoint URL may be (docs/webhooks.md), checked when an operator adds one. */
 import type { DeploymentEnvironment } from '../config.js';
 
 const MAX_URL_LENGTH = 2048;

@@ -1,5 +1,5 @@
 /**
- * The transactional outbox (CONTRACT.md section 12.1). The import calls `createTranscriptReadyEvents` inside its
+ * The transactional outbox (docs/webhooks.md). The import calls `createTranscriptReadyEvents` inside its
  * transaction, after its last write: the transcripts that transaction finalized (collected by the triggers of
  * migration 003) become events, with one pending delivery per enabled endpoint of the organization, and commit or
  * roll back together with the import.

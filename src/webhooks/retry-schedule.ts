@@ -1,4 +1,4 @@
-/** When a failed delivery is tried again (CONTRACT.md section 12.3). */
+/** When a failed delivery is tried again (docs/webhooks.md). */
 
 export const JITTER = 0.1;
 

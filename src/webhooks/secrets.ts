@@ -1,5 +1,5 @@
 /**
- * Endpoint secrets (CONTRACT.md section 12.3): `whsec_` + 32 base62 CSPRNG characters, shown once and stored only
+ * Endpoint secrets (docs/webhooks.md): `whsec_` + 32 base62 CSPRNG characters, shown once and stored only
  * sealed with AES-256-GCM. The key is derived from the digest keyring under a label of its own; the sealed form
  * names the keyring version, so secrets sealed before a keyring rotation still open. The endpoint id is the
  * associated data: a sealed secret copied onto another endpoint's row does not open.

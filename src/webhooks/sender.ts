@@ -1,5 +1,5 @@
 /**
- * One webhook attempt over HTTP (CONTRACT.md section 12.3): POST the exact body, any 2xx within the timeout is
+ * One webhook attempt over HTTP (docs/webhooks.md): POST the exact body, any 2xx within the timeout is
  * delivered, redirects are never followed, and only the status code, the latency and an error class are kept —
  * the receiver's body is discarded unread.
  */

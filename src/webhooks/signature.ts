@@ -1,4 +1,4 @@
-/** The signature rule of CONTRACT.md section 12.2 (the SDK's verifyWebhook checks the same bytes). */
+/** The signature rule of docs/webhooks.md (the SDK's verifyWebhook checks the same bytes). */
 import { createHmac } from 'node:crypto';
 import { SIGNATURE_VERSION } from '../contract/webhooks.js';
 

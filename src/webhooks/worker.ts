@@ -1,5 +1,5 @@
 /**
- * The delivery worker each `charthero serve` runs (CONTRACT.md section 12.3). It claims due deliveries with a lease,
+ * The delivery worker each `charthero serve` runs (docs/webhooks.md). It claims due deliveries with a lease,
  * sends them, and records each outcome only if it still holds the lease, so several instances share one queue and,
  * in normal operation, each attempt is sent by exactly one of them. An instance that dies mid-attempt leaves its
  * lease to run out; any instance then claims the delivery again (at least once). `stop()` claims nothing more,

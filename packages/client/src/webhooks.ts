@@ -1,5 +1,5 @@
 /**
- * Verifying ChartHero webhooks (CONTRACT.md sections 12.2 and 12.5). Give `verifyWebhook` the raw request body —
+ * Verifying ChartHero webhooks (docs/webhooks.md). Give `verifyWebhook` the raw request body —
  * the bytes as received, before any JSON parsing — because the signature covers those exact bytes.
  *
  *   const event = verifyWebhook(rawBody, request.headers, process.env.CHARTHERO_WEBHOOK_SECRET!);

@@ -1,5 +1,5 @@
 /**
- * Per-process audit chains (CONTRACT.md section 14). Existing rows become the legacy chain, unchanged (`chain_id`
+ * Per-process audit chains (docs/audit.md). Existing rows become the legacy chain, unchanged (`chain_id`
  * 'legacy', `seq` = their id, no key version), and stay verifiable as they were against `audit_chain_head`, which
  * no new writer touches again. A server of the previous version still running during an upgrade keeps appending
  * to the legacy chain (its inserts take the column defaults), which is why the uniqueness of (chain, seq) holds

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../db.js';
 
 /**
- * Webhooks (CONTRACT.md section 12): endpoints, the event outbox, one delivery per (event, endpoint), and the
+ * Webhooks (docs/webhooks.md): endpoints, the event outbox, one delivery per (event, endpoint), and the
  * staging table through which a transaction that finalizes a transcript hands it to the outbox.
  *
  * The staging rows are written by triggers on `transcripts`, which see the row before and after each write, so
