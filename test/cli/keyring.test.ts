@@ -72,7 +72,7 @@ describe('charthero keyring', () => {
 
 describe('charthero migrate', () => {
   it('creates the schema, then reports it up to date', () => {
-    expect(cli.json(['migrate'])).toEqual({ applied: ['001-initial'] });
+    expect(cli.json(['migrate'])).toEqual({ applied: ['001-initial', '002-audit-ledger', '003-webhooks'] });
     expect(cli.json(['migrate'])).toEqual({ applied: [] });
     const plain = cli.run(['migrate']);
     expect(plain.code).toBe(0);
