@@ -1,5 +1,5 @@
 /**
- * At least once across a crash (CONTRACT.md section 12.3): `charthero serve` is SIGKILLed while its attempt is in
+ * At least once across a crash (docs/webhooks.md): `charthero serve` is SIGKILLed while its attempt is in
  * flight; a restarted instance sends the same delivery again once the dead instance's lease runs out, and it is
  * then delivered. The lease is shortened through CHARTHERO_WEBHOOK_LEASE_SECONDS; the default (30 s) plus the 1 s
  * poll keeps the contract's "within 60 s" (checked in test/unit/webhooks/config.test.ts).
@@ -10,7 +10,7 @@ import { type ServerProcess, startServerProcess } from '../multi-instance/proces
 import { readyTranscriptLines, writeNdjson } from './support/fixtures.js';
 import { type Receiver, startReceiver } from './support/receiver.js';
 
-const LEASE_SECONDS = 3;
+const LEASE_SECONDS = 6;
 let cli: CliSandbox;
 let receiver: Receiver;
 const servers: ServerProcess[] = [];
@@ -48,8 +48,11 @@ it('sends the attempt of a SIGKILLed instance again from the restarted one, with
   expect(resent.headers['charthero-delivery-id']).toBe(inFlight!.headers['charthero-delivery-id']);
   expect(resent.headers['charthero-event-id']).toBe(inFlight!.headers['charthero-event-id']);
   expect(resent.body.equals(inFlight!.body)).toBe(true);
-  // Not before the lease ran out (nobody else may send it meanwhile), and well within the contract's 60 s.
-  expect(resent.at - inFlight!.at).toBeGreaterThanOrEqual(LEASE_SECONDS * 1000 - 50);
+  // Not before the lease ran out (nobody else may send it meanwhile), and well within the contract's 60 s. The
+  // lease runs from the claim, which precedes the first attempt's arrival by its connection time (tens of ms, more
+  // on a busy machine), so the bound leaves a second for that; an instance ignoring the lease would resend as soon as
+  // it started (about 2 s).
+  expect(resent.at - inFlight!.at).toBeGreaterThanOrEqual(LEASE_SECONDS * 1000 - 1000);
   expect(resent.at - inFlight!.at).toBeLessThan(60_000);
 
   const deadline = Date.now() + 10_000;
