@@ -253,7 +253,7 @@ async function fillLedger(count: number): Promise<{ env: Record<string, string>;
       });
       const rows = chainRecords(chain, head, keyring.entries[0]!.version, key, fields);
       head = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
-      await appendChainRecords(store.db, chain, () => rows);
+      await appendChainRecords(store.db, rows);
     }
   } finally {
     await store.close();

@@ -2,8 +2,8 @@
  * The audit ledger writer (docs/audit.md): one chain per process, group commit, durable before disclosure.
  *
  * - `commit()` (a 2xx response's records) queues its records and resolves once the transaction holding them has
- *   committed. Records of concurrent requests share that transaction: a write starts ~1 ms after the first record
- *   arrives or as soon as BATCH_RECORDS are waiting, and whatever arrives during a write forms the next one. When
+ *   committed. Records of concurrent requests share that transaction: a write starts at the end of the event-loop
+ *   turn in which the first record arrives, and whatever arrives during a write forms the next one. When
  *   no commit succeeds within the datastore timeout the caller gets AuditUnavailableError (and answers 503).
  * - `record()` (refusals, aborts, errors) never waits: such records ride along with the next write, or go every
  *   250 ms. Refusals that name no known key are kept as one record per (client address, route, reason code,
@@ -19,7 +19,7 @@ import { auditChainKey, type Keyring, newestEntry } from '../access/digest-keyri
 import { loggableError } from '../error-log.js';
 import { appendChainRecords, findChainHead } from '../store/audit-ledger.js';
 import type { Store } from '../store/db.js';
-import { type AuditFields, type ChainedRecord, type ChainHead, chainRecords, EMPTY_HEAD } from './chain.js';
+import { type AuditFields, type ChainHead, chainRecords, EMPTY_HEAD } from './chain.js';
 import { type AuditEvent, type AuditSink, AuditUnavailableError } from './events.js';
 
 export interface AuditLedger extends AuditSink {
@@ -39,8 +39,6 @@ export interface AuditLedgerOptions {
   keyring: () => Keyring;
   /** How long `commit()` may take before it fails (CHARTHERO_DATASTORE_TIMEOUT_MS). */
   commitTimeoutMs: number;
-  /** Delay between the first waiting record and the write that takes it (group commit), default 1 ms. */
-  groupDelayMs?: number;
   /** Background write interval, default 250 ms. */
   flushIntervalMs?: number;
   /** Most records per transaction, default 256. */
@@ -122,7 +120,6 @@ export function createAuditLedger(store: Store, options: AuditLedgerOptions): Au
   const batchSize = options.batchSize ?? 256;
   const backlogLimit = options.backlogRecords ?? 10_000;
   const aggregateSlots = options.aggregateSlots ?? 10_000;
-  const groupDelayMs = options.groupDelayMs ?? 1;
   const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
   const logger = options.logger;
 
@@ -134,7 +131,7 @@ export function createAuditLedger(store: Store, options: AuditLedgerOptions): Au
   let uncertain: Uncertain | undefined;
   let writing: Promise<void> | undefined;
   let wantBackground = false;
-  let groupTimer: NodeJS.Timeout | undefined;
+  let groupScheduled = false;
   let closed = false;
   let failing = false;
   let aggregatedCount = 0;
@@ -249,18 +246,11 @@ export function createAuditLedger(store: Store, options: AuditLedgerOptions): Au
     let planned: ChainHead | undefined;
     try {
       const { version, key } = chainKey();
-      const base = head!;
-      const rows = await appendChainRecords(store.db, chainId, (stored): ChainedRecord[] => {
-        // The head in the database must be ours: another writer on this chain id would be a bug.
-        const current = stored ?? EMPTY_HEAD;
-        if (current.seq !== base.seq || current.hash !== base.hash) throw new Error('audit chain head moved');
-        const chained = chainRecords(chainId, base, version, key, records);
-        const last = chained[chained.length - 1]!;
-        planned = { seq: last.seq, hash: last.hash };
-        return chained;
-      });
+      const rows = chainRecords(chainId, head!, version, key, records);
       const last = rows[rows.length - 1]!;
-      head = { seq: last.seq, hash: last.hash };
+      planned = { seq: last.seq, hash: last.hash };
+      await appendChainRecords(store.db, rows);
+      head = planned;
       for (const waiter of waiters) settle(waiter);
       if (failing) logger?.warn({ pending: pending() }, 'audit writes resumed');
       failing = false;
@@ -293,10 +283,6 @@ export function createAuditLedger(store: Store, options: AuditLedgerOptions): Au
   /** Starts the write loop, or joins the one running (which then also writes background records if asked). */
   function startWrite(includeBackground: boolean): Promise<void> {
     wantBackground ||= includeBackground;
-    if (groupTimer) {
-      clearTimeout(groupTimer);
-      groupTimer = undefined;
-    }
     writing ??= drain().finally(() => {
       writing = undefined;
       // Records that arrived after the loop's last look.
@@ -340,7 +326,15 @@ export function createAuditLedger(store: Store, options: AuditLedgerOptions): Au
         if (writing) return; // The running write loop takes it next.
         const waitingRecords = durable.reduce((total, entry) => total + entry.records.length, 0);
         if (waitingRecords >= batchSize) void startWrite(false);
-        else groupTimer ??= setTimeout(() => void startWrite(false), groupDelayMs);
+        else if (!groupScheduled) {
+          // The write starts once this turn of the event loop is over, so responses finishing together share it;
+          // whatever arrives while it runs forms the next one (no fixed delay added to any response).
+          groupScheduled = true;
+          setImmediate(() => {
+            groupScheduled = false;
+            void startWrite(false);
+          });
+        }
       });
     },
     record(event) {
@@ -365,7 +359,6 @@ export function createAuditLedger(store: Store, options: AuditLedgerOptions): Au
     dropped: () => droppedCount,
     async close() {
       clearInterval(timer);
-      clearTimeout(groupTimer);
       closeAggregates(true);
       const deadline = Date.now() + closeTimeoutMs;
       let delay = 50;

@@ -27,24 +27,23 @@ export async function findChainHead(db: Reader, chainId: string): Promise<{ seq:
 }
 
 /**
- * Appends records in one transaction: `head` gives what the writer believes its chain's head is (undefined to
- * read it first, after a failed write whose outcome is unknown); `build` turns that head into the rows to insert.
- * Only this chain's own rows are read or written, so instances never wait for one another.
+ * Appends a chain's next records, all or none: one INSERT statement (atomic by itself, and one round trip on the
+ * hot path of every disclosure) when they fit in one, else one transaction. The writer knows its chain's head,
+ * so nothing is read first: the unique (chain, seq) index refuses a row that is already there, which keeps a
+ * chain from ever forking.
  */
-export async function appendChainRecords<T extends AuditInsert>(
-  db: Kysely<Database>,
-  chainId: string,
-  build: (head: { seq: number; hash: string } | undefined) => readonly T[],
-): Promise<readonly T[]> {
-  return db.transaction().execute(async (trx) => {
-    const rows = build(await findChainHead(trx, chainId));
+export async function appendChainRecords(db: Kysely<Database>, rows: readonly AuditInsert[]): Promise<void> {
+  if (rows.length <= INSERT_ROWS) {
+    await db.insertInto('audit_events').values(rows).execute();
+    return;
+  }
+  await db.transaction().execute(async (trx) => {
     for (let i = 0; i < rows.length; i += INSERT_ROWS) {
       await trx
         .insertInto('audit_events')
         .values(rows.slice(i, i + INSERT_ROWS))
         .execute();
     }
-    return rows;
   });
 }
 
