@@ -23,6 +23,7 @@ import { createKeyringSource } from '../src/access/keyring-source.js';
 import { loadConfig } from '../src/config.js';
 import { PublicError } from '../src/contract/errors.js';
 import { ROUTE_IDS, routeById, SCOPES } from '../src/contract/routes.js';
+import { createAuthFailureThrottle } from '../src/limits/auth-failure-throttle.js';
 import { createMemoryRateLimiter } from '../src/limits/rate-limiter.js';
 import { authenticate, emptyTrace } from '../src/pipeline.js';
 import { openStore } from '../src/store/db.js';
@@ -122,10 +123,11 @@ export async function runMicroAuth(options: { calls: number }): Promise<MicroAut
   const route = routeById('get_encounter');
   const authorization = [`Bearer ${secret}`];
 
-  const deps = { config, keyring: source, directory, rateLimiter, now: Date.now };
+  const authFailures = createAuthFailureThrottle(config.authFailureLimit);
+  const deps = { config, keyring: source, directory, rateLimiter, authFailures, now: Date.now };
   // Steps 2–10: the pipeline's own function.
-  const verify = (authorizationValues: readonly string[]) =>
-    authenticate(deps, route, authorizationValues, emptyTrace());
+  const verify = (authorizationValues: readonly string[], clientAddress = '127.0.0.1') =>
+    authenticate(deps, route, { authorization: authorizationValues, clientAddress }, emptyTrace());
 
   try {
     const warm = Math.min(20_000, options.calls);
@@ -144,7 +146,8 @@ export async function runMicroAuth(options: { calls: number }): Promise<MicroAut
     const verifyMiss = distribution(
       await timeEach(missCalls, async (i) => {
         try {
-          await verify(strangers[i]!);
+          // Each from an address of its own: a storm from many addresses, which the throttle never stops.
+          await verify(strangers[i]!, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
           throw new Error('a random key verified');
         } catch (error) {
           if (!(error instanceof PublicError) || error.code !== 'invalid_key') throw error;

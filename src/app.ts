@@ -1,9 +1,11 @@
 /** buildApp: the Fastify instance, wired from already-built dependencies (src/runtime.ts builds those). */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AuditSink } from './audit/events.js';
+import type { Config } from './config.js';
 import { PublicError } from './contract/errors.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { registerDocsRoutes } from './http/docs-routes.js';
+import { limitedHttpServer } from './http/http-server.js';
 import { isUnmatchedBodyError, registerNotFound, sendUnmatched } from './http/not-found.js';
 import { registerPublicRoutes } from './http/public-routes.js';
 import { escapeUndecodablePath } from './http/raw-url.js';
@@ -32,12 +34,22 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/** CHARTHERO_TRUST_PROXY as Fastify's `trustProxy`: a hop count trusts that many hops nearest the server. */
+function trustedProxies(setting: Config['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (setting === undefined) return false;
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return setting;
+}
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
     // Requests are logged once, by the onResponse hook below, with fields chosen not to carry secrets or PHI.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdFor,
+    serverFactory: limitedHttpServer(deps.config.maxConnections),
+    // The client address of step 5a and the audit: the socket's, or the one trusted proxies report.
+    trustProxy: trustedProxies(deps.config.trustProxy),
     rewriteUrl: (request) => escapeUndecodablePath(request.url ?? '/'),
     // In-flight keep-alive requests are served during a graceful shutdown instead of getting a bare 503.
     return503OnClosing: false,

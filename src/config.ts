@@ -1,5 +1,6 @@
 /** Environment variables → a typed, validated configuration (docs/configuration.md). */
-import { AUDIO_URL_TTL_SECONDS } from './contract/bounds.js';
+import ipaddr from 'ipaddr.js';
+import { AUDIO_URL_TTL_SECONDS, AUTH_FAILURE_LIMIT, MAX_CONNECTIONS } from './contract/bounds.js';
 
 export type DeploymentEnvironment = 'sandbox' | 'production';
 export type KeyEnvironment = 'test' | 'live';
@@ -38,6 +39,15 @@ export interface Config {
    * attempt retried within the contract's 60 s; tests shorten it). The attempt timeout stays below it.
    */
   webhookLeaseSeconds: number;
+  /** Failed authentications per client address per window before step 5a answers 429; 0 = no throttle. */
+  authFailureLimit: number;
+  /**
+   * Which peers' `X-Forwarded-For` is believed (Fastify's `trustProxy`): a hop count, or the addresses and CIDRs
+   * of the proxies; undefined = none, the client address is the socket's.
+   */
+  trustProxy: number | string[] | undefined;
+  /** Open connections per process; past it new ones are closed at once. */
+  maxConnections: number;
 }
 
 class ConfigError extends Error {
@@ -141,6 +151,32 @@ function retrySchedule(env: Env): number[] {
   return items.map(Number);
 }
 
+/** CHARTHERO_TRUST_PROXY: a hop count (1–32), or comma-separated addresses and CIDRs. */
+function trustProxy(env: Env): number | string[] | undefined {
+  const name = 'CHARTHERO_TRUST_PROXY';
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (/^[0-9]+$/.test(value)) return integer(env, name, 1, 32, 1);
+  const entries = value.split(',').map((entry) => entry.trim());
+  if (!entries.every(isAddressOrCidr)) {
+    throw new ConfigError(
+      name,
+      `must be a hop count from 1 to 32 or comma-separated IP addresses and CIDRs (got ${JSON.stringify(value)})`,
+    );
+  }
+  return entries;
+}
+
+/** A plain address (dotted-quad IPv4 only: no `10.0.0` or hex shorthands) or one with a `/prefix`. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  if (rest.length > 0) return false;
+  const v4 = ipaddr.IPv4.isValidFourPartDecimal(address);
+  if (!v4 && !ipaddr.IPv6.isValid(address)) return false;
+  if (prefix === undefined) return true;
+  return /^(0|[1-9][0-9]{0,2})$/.test(prefix) && Number(prefix) <= (v4 ? 32 : 128);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const environment = oneOf(env, 'CHARTHERO_ENVIRONMENT', ['sandbox', 'production'] as const, 'sandbox');
   const keysFile = env.CHARTHERO_DIGEST_KEYS_FILE;
@@ -186,5 +222,20 @@ export function loadConfig(env: Env = process.env): Config {
     webhooksEnabled: boolean(env, 'CHARTHERO_WEBHOOKS_ENABLED', true),
     webhookRetryScheduleSeconds: retrySchedule(env),
     webhookLeaseSeconds: integer(env, 'CHARTHERO_WEBHOOK_LEASE_SECONDS', 2, 30, 30),
+    authFailureLimit: integer(
+      env,
+      'CHARTHERO_AUTH_FAILURE_LIMIT',
+      AUTH_FAILURE_LIMIT.min,
+      AUTH_FAILURE_LIMIT.max,
+      AUTH_FAILURE_LIMIT.default,
+    ),
+    trustProxy: trustProxy(env),
+    maxConnections: integer(
+      env,
+      'CHARTHERO_MAX_CONNECTIONS',
+      MAX_CONNECTIONS.min,
+      MAX_CONNECTIONS.max,
+      MAX_CONNECTIONS.default,
+    ),
   };
 }

@@ -14,10 +14,15 @@ import {
 } from './access/authenticate.js';
 import { requireRouteAccess } from './access/authorize.js';
 import { bearerToken } from './access/bearer.js';
-import type { OrganizationState } from './access/key-state.js';
+import type { KeyState, OrganizationState } from './access/key-state.js';
 import type { KeyringSource } from './access/keyring-source.js';
 import type { Config } from './config.js';
 import type { PublicRoute, RouteId } from './contract/routes.js';
+import {
+  type AuthFailureThrottle,
+  countAuthFailure,
+  requireAuthFailureBudget,
+} from './limits/auth-failure-throttle.js';
 import { bucketsFor, requireWithinRateLimit } from './limits/enforce.js';
 import type { RateDecision, RateLimiter } from './limits/rate-limiter.js';
 import type { AudioStorage } from './media/storage.js';
@@ -35,6 +40,7 @@ export interface AuthenticationDeps {
   keyring: KeyringSource;
   directory: AccessDirectory;
   rateLimiter: RateLimiter;
+  authFailures: AuthFailureThrottle;
   now: () => number;
 }
 
@@ -43,9 +49,15 @@ export interface PipelineDeps extends AuthenticationDeps {
   storage: AudioStorage;
 }
 
-export interface PublicRequest {
+/** Who is asking: what steps 2–10 read from the request. */
+export interface Credentials {
   /** Every `Authorization` header value, as sent. */
   authorization: readonly string[];
+  /** The client address (the socket's, or the one trusted proxies report): the failed-authentication budget's. */
+  clientAddress: string;
+}
+
+export interface PublicRequest extends Credentials {
   /** The URL's query string without the leading `?`. */
   rawQuery: string;
   params: Record<string, string>;
@@ -79,19 +91,26 @@ const RESOURCES: Record<RouteId, (request: ResourceRequest) => Promise<ResourceR
 export async function authenticate(
   deps: AuthenticationDeps,
   route: PublicRoute,
-  authorization: readonly string[],
+  credentials: Credentials,
   trace: Pick<RequestTrace, 'keyId' | 'organizationId' | 'rateLimit'>,
 ): Promise<OrganizationState> {
-  const token = bearerToken(authorization); // 2. bearer
+  const token = bearerToken(credentials.authorization); // 2. bearer
   requireDeploymentKeysEnabled(deps.config); // 3. deployment kill switch
   requireWellFormedToken(token, deps.config); // 4–5. test prefix, then format and checksum
-  const keyring = deps.keyring.get(); // 6. digest keyring
   const now = deps.now();
-  const key = await requireKnownKey(deps.directory, token, keyring); // 7. lookup,
-  // The audit names the key and its organization even when the key's state or the organization refuses it.
-  trace.keyId = key.id;
-  trace.organizationId = key.organizationId;
-  requireUsableKey(key, now); // then revoked, disabled, expired
+  requireAuthFailureBudget(deps.authFailures, credentials.clientAddress, now); // 5a. failed-authentication throttle
+  const keyring = deps.keyring.get(); // 6. digest keyring
+  let key: KeyState;
+  try {
+    key = await requireKnownKey(deps.directory, token, keyring); // 7. lookup,
+    // The audit names the key and its organization even when the key's state or the organization refuses it.
+    trace.keyId = key.id;
+    trace.organizationId = key.organizationId;
+    requireUsableKey(key, now); // then revoked, disabled, expired
+  } catch (error) {
+    countAuthFailure(deps.authFailures, credentials.clientAddress, error, now);
+    throw error;
+  }
   deps.directory.markUsed(key.id, now);
   const keyOrg = await requireKeyOrganization(deps.directory, key); // 8. organization's API-key switch
   trace.rateLimit = await deps.rateLimiter.consume(bucketsFor(key, keyOrg, deps.config), now); // 9. rate limit
@@ -105,7 +124,7 @@ export async function handlePublicRequest(
   request: PublicRequest,
   trace: RequestTrace,
 ): Promise<unknown> {
-  const organization = await authenticate(deps, route, request.authorization, trace); // 2–10. key and access
+  const organization = await authenticate(deps, route, request, trace); // 2–10. key and access
   const query = parseRouteQuery(route, request.rawQuery); // 11. query
   const result = await RESOURCES[route.id]({
     // 12. resources

@@ -8,6 +8,7 @@ import { type AuditLedger, createAuditLedger } from './audit/ledger.js';
 import { type Config, listeningBaseUrl } from './config.js';
 import { closeGracefully } from './http/graceful-close.js';
 import { registerMediaRoute } from './http/media-route.js';
+import { createAuthFailureThrottle } from './limits/auth-failure-throttle.js';
 import { openRateLimiter } from './limits/open-rate-limiter.js';
 import type { RateLimiter } from './limits/rate-limiter.js';
 import { isFileStorage } from './media/file-storage.js';
@@ -117,6 +118,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     keyring,
     directory,
     rateLimiter,
+    authFailures: createAuthFailureThrottle(config.authFailureLimit),
     db: store.db,
     storage,
     now,

@@ -115,6 +115,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
         route,
         {
           authorization: rawHeaderValues(request.raw.rawHeaders, 'authorization'),
+          clientAddress: request.ip,
           rawQuery: rawQueryOf(request.url),
           params,
         },
