@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDataset } from './generate.js';
 import { type LoadSpec, runLoad } from './load.js';
-import { apiEnv, apiRequests, cycle, pin, preflight, startServerProcess, strangerKeys } from './servers.js';
+import { apiEnv, apiRequests, cycle, pin, preflight, startServerProcess, strangerHeaders } from './servers.js';
 
 interface ProfileNode {
   id: number;
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       headers: requests.headers,
       serverPid: api.pid,
     };
-    const storm = cycle(strangerKeys(50_000));
+    const storm = cycle(strangerHeaders(50_000));
     const specs: Record<string, LoadSpec> = {
       get_encounter: { ...base, next: requests.detail },
       list: { ...base, path: requests.listFirst },
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
       storm: {
         ...base,
         expect: [401],
-        next: () => ({ path: requests.detailPath(), headers: { authorization: storm() } }),
+        next: () => ({ path: requests.detailPath(), headers: storm() }),
       },
     };
     const spec = specs[scenario];

@@ -23,6 +23,8 @@ import {
   median,
   renderReport,
   type ScalingRow,
+  type StormInterference,
+  type Summary,
   type ThroughputRow,
 } from './report.js';
 import {
@@ -38,8 +40,9 @@ import {
   pin,
   preflight,
   type ServerHandle,
+  STORM_ADDRESS,
   startServerProcess,
-  strangerKeys,
+  strangerHeaders,
 } from './servers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -106,7 +109,7 @@ interface Scenario {
 async function throughputPhase(api: ServerHandle, bare: ServerHandle, dataset: Dataset): Promise<ThroughputRow[]> {
   const requests = apiRequests(dataset);
   const base = { connections: CONNECTIONS, durationSeconds: SETTINGS.throughputSeconds };
-  const storm = cycle(strangerKeys(50_000));
+  const storm = cycle(strangerHeaders(50_000));
   const scenarios: Scenario[] = [
     {
       id: 'ceiling_encounter',
@@ -149,7 +152,7 @@ async function throughputPhase(api: ServerHandle, bare: ServerHandle, dataset: D
         ...base,
         url: api.url,
         expect: [401],
-        next: () => ({ path: requests.detailPath(), headers: { authorization: storm() } }),
+        next: () => ({ path: requests.detailPath(), headers: storm() }),
         serverPid: api.pid,
       },
     },
@@ -246,48 +249,73 @@ async function stormPhase(
     serverPid: api.pid,
   };
   const stormRate = Math.max(1, Math.round(validRate * SETTINGS.stormShare));
-  const keys = cycle(strangerKeys(50_000));
+  const strangers = cycle(strangerHeaders(50_000));
   const storm: LoadSpec = {
     url: api.url,
     connections: SETTINGS.stormConnections,
     durationSeconds: SETTINGS.stormSeconds,
     expect: [401],
     overallRate: stormRate,
-    next: () => ({ path: requests.detailPath(), headers: { authorization: keys() } }),
+    next: () => ({ path: requests.detailPath(), headers: strangers() }),
+  };
+  // The same storm from one address: past its 20 failures in 10 s, step 5a answers 429 without a digest or a read.
+  const keys = cycle(strangerHeaders(50_000).map((headers) => headers.authorization!));
+  const oneAddress: LoadSpec = {
+    ...storm,
+    expect: [401, 429],
+    next: () => ({ path: requests.detailPath(), headers: { authorization: keys(), 'x-forwarded-for': STORM_ADDRESS } }),
   };
   log(
-    `invalid-key storm interference: valid get_encounter (${CONNECTIONS} conns) alone vs with ${stormRate} req/s storm`,
+    `invalid-key storm interference: valid get_encounter (${CONNECTIONS} conns) alone vs with ${stormRate} req/s storm ` +
+      'from many addresses, and from one',
   );
   const alone: LoadResult[] = [];
-  const withStorm: LoadResult[] = [];
-  const stormRuns: LoadResult[] = [];
+  const during: Record<'many' | 'one', LoadResult[]> = { many: [], one: [] };
+  const storms: Record<'many' | 'one', LoadResult[]> = { many: [], one: [] };
   for (let round = 0; round < SETTINGS.stormRounds; round++) {
     alone.push(await measured(`[${round + 1}] valid alone`, valid));
-    const stormLoad = startLoad(storm);
-    withStorm.push(await measured(`[${round + 1}] valid during storm`, valid));
-    stormRuns.push(await stormLoad.done);
-    const problems = loadProblems(stormRuns.at(-1)!, [401]);
-    if (problems.length) throw new Error(`storm: ${problems.join(', ')}`);
-    log(`  [${round + 1}] storm achieved ${stormRuns.at(-1)!.requestsPerSecond.toFixed(0)} req/s of 401`);
+    for (const [variant, spec, statuses] of [
+      ['many', storm, [401]],
+      ['one', oneAddress, [401, 429]],
+    ] as const) {
+      const stormLoad = startLoad(spec);
+      during[variant].push(await measured(`[${round + 1}] valid during the storm from ${variant}`, valid));
+      storms[variant].push(await stormLoad.done);
+      const problems = loadProblems(storms[variant].at(-1)!, [...statuses]);
+      if (problems.length) throw new Error(`storm from ${variant}: ${problems.join(', ')}`);
+      log(
+        `  [${round + 1}] storm from ${variant} achieved ${storms[variant].at(-1)!.requestsPerSecond.toFixed(0)} req/s`,
+      );
+    }
   }
-  const rpsAlone = median(alone.map((r) => r.requestsPerSecond));
-  const rpsStorm = median(withStorm.map((r) => r.requestsPerSecond));
-  const p99Alone = median(alone.map((r) => r.p99Ms));
-  const p99Storm = median(withStorm.map((r) => r.p99Ms));
+  const summary = (runs: LoadResult[]): Summary => ({
+    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+  });
+  const aloneSummary = summary(alone);
+  const interference = (variant: 'many' | 'one'): StormInterference => {
+    const withStorm = summary(during[variant]);
+    return {
+      stormAchievedRate: median(storms[variant].map((r) => r.requestsPerSecond)),
+      withStorm,
+      throughputLoss: 1 - withStorm.requestsPerSecond / aloneSummary.requestsPerSecond,
+      p99Growth: withStorm.p99Ms / aloneSummary.p99Ms - 1,
+      rounds: { withStorm: during[variant], storm: storms[variant] },
+    };
+  };
   return {
     stormTargetRate: stormRate,
-    stormAchievedRate: median(stormRuns.map((r) => r.requestsPerSecond)),
-    alone: { requestsPerSecond: rpsAlone, p50Ms: median(alone.map((r) => r.p50Ms)), p99Ms: p99Alone },
-    withStorm: { requestsPerSecond: rpsStorm, p50Ms: median(withStorm.map((r) => r.p50Ms)), p99Ms: p99Storm },
-    throughputLoss: 1 - rpsStorm / rpsAlone,
-    p99Growth: p99Storm / p99Alone - 1,
-    rounds: { alone, withStorm, storm: stormRuns },
+    alone: aloneSummary,
+    aloneRounds: alone,
+    many: interference('many'),
+    one: interference('one'),
   };
 }
 
 async function memoryPhase(api: ServerHandle, dataset: Dataset): Promise<BenchResults['memory']> {
   const requests = apiRequests(dataset);
-  const strangers = cycle(strangerKeys(50_000));
+  const strangers = cycle(strangerHeaders(50_000));
   const deepest = deepOffset(dataset);
   // A mix of everything: per 20 requests, 10 detail, 5 list pages at random offsets, 1 transcript, 4 invalid keys.
   let counter = 0;
@@ -299,7 +327,7 @@ async function memoryPhase(api: ServerHandle, dataset: Dataset): Promise<BenchRe
       return { path: `${ENCOUNTERS_PATH}?limit=${SETTINGS.listLimit}&offset=${offset}` };
     }
     if (slot < 16) return { path: requests.transcript };
-    return { path: requests.detailPath(), headers: { authorization: strangers() } };
+    return { path: requests.detailPath(), headers: strangers() };
   };
   const seconds = SETTINGS.memorySeconds;
   log(`memory: ${SETTINGS.memoryWarmupSeconds} s of mixed load, then ${seconds} s more with RSS sampled every second`);

@@ -104,6 +104,8 @@ export function apiEnv(dataset: Dataset): Record<string, string> {
     CHARTHERO_DIGEST_KEYS_FILE: dataset.keyringFile,
     CHARTHERO_AUDIO_STORAGE: `file:${dataset.audioDir}`,
     CHARTHERO_PUBLIC_BASE_URL: 'http://127.0.0.1:8080',
+    // The invalid-key storms say which address they come from (strangerHeaders, STORM_ADDRESS).
+    CHARTHERO_TRUST_PROXY: '1',
   };
 }
 
@@ -133,10 +135,20 @@ export function apiRequests(dataset: Dataset) {
   };
 }
 
-/** Random well-formed (checksum-valid) keys that exist nowhere, generated before the clock starts. */
-export function strangerKeys(count: number): string[] {
-  return Array.from({ length: count }, () => `Bearer ${generateKey('test')}`);
+/**
+ * Requests with random well-formed (checksum-valid) keys that exist nowhere, generated before the clock starts,
+ * each from an address of its own (`X-Forwarded-For`; the API runs with CHARTHERO_TRUST_PROXY=1): a storm from
+ * many addresses, which the failed-authentication throttle never stops, so every request pays the miss path.
+ */
+export function strangerHeaders(count: number): Array<Record<string, string>> {
+  return Array.from({ length: count }, (_, i) => ({
+    authorization: `Bearer ${generateKey('test')}`,
+    'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+  }));
 }
+
+/** The address of the storm from one address (the valid traffic comes from the socket's own, 127.0.0.1). */
+export const STORM_ADDRESS = '203.0.113.7';
 
 export function cycle<T>(values: readonly T[]): () => T {
   let index = 0;
@@ -164,11 +176,7 @@ export async function preflight(api: ServerHandle, dataset: Dataset) {
   const transcript = await getJson(api.url + requests.transcript, requests.headers);
   const turns = (transcript.transcript as { turns: unknown[] }).turns.length;
   if (turns !== dataset.transcript.turns) throw new Error(`preflight: transcript has ${turns} turns`);
-  const stranger = await getJson(
-    `${api.url}${ENCOUNTERS_PATH}/${encounterId(0)}`,
-    { authorization: strangerKeys(1)[0]! },
-    401,
-  );
+  const stranger = await getJson(`${api.url}${ENCOUNTERS_PATH}/${encounterId(0)}`, strangerHeaders(1)[0]!, 401);
   if (stranger.reason_code !== 'invalid_key') throw new Error(`preflight: storm gets ${stranger.reason_code}`);
   return { detail, list, transcript };
 }
