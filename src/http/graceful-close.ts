@@ -7,8 +7,11 @@
  * server never looked at. So the close goes in two steps:
  * 1. Stop accepting connections and keep the open ones: from now on every response carries `Connection: close`
  *    (Fastify's closing mode), so each connection ends right after the next response it gets.
- * 2. Once no request has started for `quietMs` (requests waiting unread in socket buffers have been read and
- *    answered by then), close the connections that are still idle, then wait for the last responses.
+ * 2. Once no request has started for `quietMs` *and* for QUIET_TURNS turns of the event loop, close the
+ *    connections that are still idle, then wait for the last responses. The turns matter: after a stall (a
+ *    busy machine, a long GC), wall time says "quiet" while requests sent meanwhile still sit unread in socket
+ *    buffers; a timer callback runs before the loop polls sockets, so only a check made after a poll, with no
+ *    request begun in it, knows that no client is waiting.
  * `maxDrainMs` bounds step 1 against clients that keep a connection busy forever.
  */
 import type { FastifyInstance } from 'fastify';
@@ -20,6 +23,9 @@ export interface GracefulCloseOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Consecutive quiet checks, each after a poll of the sockets, before idle connections are closed. */
+const QUIET_TURNS = 3;
+
 export async function closeGracefully(app: FastifyInstance, options: GracefulCloseOptions = {}): Promise<void> {
   const server = app.server;
   if (!server.listening) {
@@ -29,11 +35,14 @@ export async function closeGracefully(app: FastifyInstance, options: GracefulClo
   const quietMs = options.quietMs ?? 250;
   const deadline = Date.now() + (options.maxDrainMs ?? 10_000);
   let lastActivity = Date.now();
-  const onRequest = (_request: unknown, response: NodeJS.EventEmitter) => {
+  let quietTurns = 0;
+  const active = () => {
     lastActivity = Date.now();
-    response.once('close', () => {
-      lastActivity = Date.now();
-    });
+    quietTurns = 0;
+  };
+  const onRequest = (_request: unknown, response: NodeJS.EventEmitter) => {
+    active();
+    response.once('close', active);
   };
   server.on('request', onRequest);
   // Node's close() closes idle connections through this method: skip that until the drain is over.
@@ -41,7 +50,11 @@ export async function closeGracefully(app: FastifyInstance, options: GracefulClo
   server.closeIdleConnections = () => {};
   const closed = app.close();
   try {
-    while (Date.now() < deadline && (server.listening || Date.now() - lastActivity < quietMs)) await sleep(25);
+    while (Date.now() < deadline) {
+      await sleep(25);
+      if (server.listening || Date.now() - lastActivity < quietMs) quietTurns = 0;
+      else if (++quietTurns >= QUIET_TURNS) break;
+    }
   } finally {
     server.closeIdleConnections = closeIdleConnections;
     server.off('request', onRequest);
