@@ -89,7 +89,7 @@ export function auditFields(event: AuditEvent): AuditFields {
 }
 
 /** A random chain id: 16 bytes of CSPRNG output, hex, with a prefix naming what it is. */
-export function newChainId(): string {
+function newChainId(): string {
   return `chn_${randomBytes(16).toString('hex')}`;
 }
 

@@ -16,7 +16,16 @@ import {
   readLegacyPage,
 } from '../store/audit-ledger.js';
 import type { Database } from '../store/schema.js';
-import { type ChainHead, EMPTY_HEAD, GENESIS_HASH, LEGACY_CHAIN_ID, verifyChain, verifyLegacyChain } from './chain.js';
+import {
+  type AuditRow,
+  type ChainHead,
+  type ChainVerdict,
+  EMPTY_HEAD,
+  GENESIS_HASH,
+  LEGACY_CHAIN_ID,
+  verifyChain,
+  verifyLegacyChain,
+} from './chain.js';
 
 /** Rows per read while verifying. */
 const VERIFY_PAGE = 5000;
@@ -77,17 +86,22 @@ export function parseAnchor(text: string): Anchor {
   return { anchored_at: String((parsed as { anchored_at?: unknown }).anchored_at ?? ''), chains: heads };
 }
 
-async function verifyHmacChain(
-  db: Kysely<Database>,
+/**
+ * Walks one chain page by page (constant memory) with `verify`, which checks a page after the head so far.
+ * `onPage` sees each page that verified.
+ */
+async function walkChain(
   chainId: string,
-  keyFor: (version: number) => Buffer | undefined,
+  readPage: (afterSeq: number) => Promise<AuditRow[]>,
+  verify: (rows: AuditRow[], head: ChainHead) => ChainVerdict,
+  onPage: (rows: AuditRow[]) => void = () => {},
 ): Promise<ChainReport> {
   let head: ChainHead = EMPTY_HEAD;
   let records = 0;
   for (;;) {
-    const rows = await readChainPage(db, chainId, head.seq, VERIFY_PAGE);
+    const rows = await readPage(head.seq);
     if (rows.length === 0) break;
-    const verdict = verifyChain(rows, keyFor, head);
+    const verdict = verify(rows, head);
     if (!verdict.ok) {
       return {
         chain: chainId,
@@ -98,40 +112,42 @@ async function verifyHmacChain(
       };
     }
     records += verdict.checked;
+    onPage(rows);
     head = verdict.head;
   }
   return { chain: chainId, records, last_seq: head.seq, last_hash: head.hash };
+}
+
+function verifyHmacChain(
+  db: Kysely<Database>,
+  chainId: string,
+  keyFor: (version: number) => Buffer | undefined,
+): Promise<ChainReport> {
+  return walkChain(
+    chainId,
+    (afterSeq) => readChainPage(db, chainId, afterSeq, VERIFY_PAGE),
+    (rows, head) => verifyChain(rows, keyFor, head),
+  );
 }
 
 async function verifyLegacy(db: Kysely<Database>): Promise<ChainReport | null> {
   // The recorded head is read first: rows appended meanwhile come after it, so it must appear whatever happens.
   const recordedHead = await findLegacyHeadHash(db);
   let headSeen = recordedHead === undefined || recordedHead === GENESIS_HASH;
-  let head: ChainHead = EMPTY_HEAD;
-  let records = 0;
-  for (;;) {
-    const rows = await readLegacyPage(db, head.seq, VERIFY_PAGE);
-    if (rows.length === 0) break;
-    const verdict = verifyLegacyChain(rows, head);
-    if (!verdict.ok) {
-      return {
-        chain: LEGACY_CHAIN_ID,
-        records: records + verdict.checked,
-        last_seq: head.seq,
-        last_hash: head.hash,
-        broken: { id: verdict.brokenId, seq: verdict.brokenSeq, problem: verdict.problem },
-      };
-    }
-    records += verdict.checked;
-    headSeen ||= rows.some((row) => row.hash === recordedHead);
-    head = verdict.head;
-  }
-  if (records === 0 && headSeen) return null;
-  const report: ChainReport = { chain: LEGACY_CHAIN_ID, records, last_seq: head.seq, last_hash: head.hash };
+  const report = await walkChain(
+    LEGACY_CHAIN_ID,
+    (afterSeq) => readLegacyPage(db, afterSeq, VERIFY_PAGE),
+    verifyLegacyChain,
+    (rows) => {
+      headSeen ||= rows.some((row) => row.hash === recordedHead);
+    },
+  );
+  if (report.broken) return report;
+  if (report.records === 0 && headSeen) return null;
   if (!headSeen) {
     report.broken = {
       id: null,
-      seq: head.seq + 1,
+      seq: report.last_seq + 1,
       problem: 'the recorded legacy chain head is not in the ledger (records removed from the end)',
     };
   }

@@ -4,9 +4,8 @@
  */
 import { REASON_CODES, REASONS, type ReasonSpec, type ReasonStatus, STATUS_GUIDANCE } from '../contract/reasons.js';
 
-export const TABLE_START =
-  '<!-- reason-codes:start — generated from src/contract/reasons.ts by `npm run docs:write` -->';
-export const TABLE_END = '<!-- reason-codes:end -->';
+const TABLE_START = '<!-- reason-codes:start — generated from src/contract/reasons.ts by `npm run docs:write` -->';
+const TABLE_END = '<!-- reason-codes:end -->';
 
 const FIELD_TEXT: Record<Exclude<ReasonSpec['field'], null>, string> = {
   limit: '`limit`',

@@ -9,7 +9,7 @@ import { escapeHtml } from './html.js';
 export const REFERENCE_BUNDLE_PATH = '/docs/assets/scalar.js';
 
 /** Scalar's configuration (see @scalar/types, api-reference-configuration). */
-export const SCALAR_CONFIGURATION = {
+const SCALAR_CONFIGURATION = {
   url: OPENAPI_PATH,
   // Fonts come from fonts.scalar.com unless turned off; the page uses the system fonts.
   withDefaultFonts: false,

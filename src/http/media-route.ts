@@ -19,7 +19,7 @@ export interface MediaRouteOptions {
   now?: () => number;
 }
 
-export const MEDIA_SAFETY_HEADERS = {
+const MEDIA_SAFETY_HEADERS = {
   'content-disposition': 'attachment',
   'content-security-policy': "sandbox; default-src 'none'",
 };

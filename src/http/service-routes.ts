@@ -1,10 +1,9 @@
 /** Unauthenticated service routes: liveness, readiness and the OpenAPI artifact. */
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import type { KeyringSource } from '../access/keyring-source.js';
 import { buildOpenApiDocument } from '../contract/openapi.js';
 import { OPENAPI_PATH } from '../contract/routes.js';
-import type { Store } from '../store/db.js';
+import { databaseAnswers, type Store } from '../store/db.js';
 
 export function registerServiceRoutes(app: FastifyInstance, store: Store, keyring: KeyringSource): void {
   const openapi = JSON.stringify(buildOpenApiDocument());
@@ -17,10 +16,7 @@ export function registerServiceRoutes(app: FastifyInstance, store: Store, keyrin
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    const database = await sql`select 1 as ok`
-      .execute(store.db)
-      .then(() => true)
-      .catch(() => false);
+    const database = await databaseAnswers(store.db);
     const digestKeyring = keyring.ready();
     const ready = database && digestKeyring && !closing;
     if (!ready) reply.code(503).header('retry-after', '1');

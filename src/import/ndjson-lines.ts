@@ -6,7 +6,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { ImportError } from './import-error.js';
 
-export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
 export const MAX_JSON_DEPTH = 32;
 const READ_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;

@@ -59,7 +59,7 @@ const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
 /** type/subtype with optional parameters, printable ASCII only: it goes straight into a response header. */
 const CONTENT_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(;[\x20-\x7e]*)?$/;
 
-export function isValidContentType(value: unknown): value is string {
+function isValidContentType(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 255 && CONTENT_TYPE.test(value);
 }
 

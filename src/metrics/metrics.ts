@@ -10,7 +10,7 @@ import { ROUTE_IDS } from '../contract/routes.js';
 /** The route label of everything that is not one of the five public routes (service routes, docs, media, 404s). */
 export const NON_PUBLIC_ROUTE = 'non_public';
 /** The reason_code label of a response without one (a success). */
-export const NO_REASON = 'none';
+const NO_REASON = 'none';
 
 const ROUTE_LABELS = new Set<string>(ROUTE_IDS);
 const REASON_LABELS = new Set<string>(REASON_CODES);

@@ -2,7 +2,7 @@
  * One Kysely query layer over SQLite (the zero-setup default, src/store/sqlite.ts) and PostgreSQL (production,
  * src/store/postgres.ts and src/store/listen.ts); which failures are outages is src/store/faults.ts.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { DEFAULT_DATABASE_POOL_SIZE } from '../config.js';
 import { openPostgres } from './postgres.js';
 import type { Database } from './schema.js';
@@ -54,4 +54,12 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options.busyTimeoutMs ?? timeoutMs);
   return openPostgres(url, timeoutMs, options.poolSize ?? DEFAULT_DATABASE_POOL_SIZE);
+}
+
+/** Whether the database answers a trivial query now (readiness); never throws. */
+export function databaseAnswers(db: Kysely<Database>): Promise<boolean> {
+  return sql`select 1 as ok`
+    .execute(db)
+    .then(() => true)
+    .catch(() => false);
 }

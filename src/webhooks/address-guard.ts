@@ -34,7 +34,7 @@ const BLOCKED_RANGES = new Set([
   'droneRemoteIdProtocolEntityTags',
 ]);
 
-export class BlockedAddressError extends Error {
+class BlockedAddressError extends Error {
   override name = 'BlockedAddressError';
   readonly code = 'CHARTHERO_BLOCKED_ADDRESS';
 }

@@ -1,6 +1,6 @@
 /** When a failed delivery is tried again (docs/webhooks.md). */
 
-export const JITTER = 0.1;
+const JITTER = 0.1;
 
 /**
  * After failed attempt number `attempt` (1-based): the delay before the next one, each delay of the schedule

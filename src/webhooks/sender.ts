@@ -32,7 +32,7 @@ export interface Sender {
 }
 
 /** What a failure is, from the error undici or Node raised (walking `cause`, where Node keeps the socket error). */
-export function classifyError(error: unknown): ErrorClass {
+function classifyError(error: unknown): ErrorClass {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
     const code = String((current as { code?: unknown }).code ?? '');

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { SIGNATURE_VERSION } from '../contract/webhooks.js';
 
 /** Lowercase hex HMAC-SHA256 over `"{timestamp}.{body}"`, keyed with the secret string's UTF-8 bytes. */
-export function webhookSignature(secret: string, timestamp: number, body: string): string {
+function webhookSignature(secret: string, timestamp: number, body: string): string {
   return createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${timestamp}.${body}`, 'utf8').digest('hex');
 }
 

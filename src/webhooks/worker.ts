@@ -30,7 +30,7 @@ import { type AttemptOutcome, createSender, type Sender } from './sender.js';
 import { signatureHeader } from './signature.js';
 
 /** The contract's limit for a receiver's answer. */
-export const ATTEMPT_TIMEOUT_MS = 10_000;
+const ATTEMPT_TIMEOUT_MS = 10_000;
 
 export interface WebhookWorkerOptions {
   store: Store;
@@ -62,7 +62,7 @@ const DEFAULT_POLL_MS = 1000;
 const DEFAULT_GRACE_MS = 5000;
 
 /** The seven headers of section 12.2 for one attempt. */
-export function deliveryHeaders(delivery: ClaimedDelivery, secrets: readonly string[], timestamp: number) {
+function deliveryHeaders(delivery: ClaimedDelivery, secrets: readonly string[], timestamp: number) {
   return {
     [WEBHOOK_HEADERS.contentType]: WEBHOOK_CONTENT_TYPE,
     [WEBHOOK_HEADERS.eventId]: delivery.eventId,
