@@ -2,7 +2,7 @@
  * Where a scenario's server time goes: runs the API server with `--cpu-prof` under one scenario's load, then
  * prints the functions and the packages with the most self time. The .cpuprofile is kept for Chrome DevTools.
  *
- *   node --import tsx bench/profile.ts get_encounter|list|transcript|storm [seconds=10] [--no-profile]
+ *   node --import tsx bench/profile.ts get_encounter|list|transcript|storm|throttled [seconds=10] [--no-profile]
  *
  * With --no-profile it only measures (req/s, latency, server CPU time per request): a quick before/after check.
  */
@@ -11,7 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDataset } from './generate.js';
 import { type LoadSpec, runLoad } from './load.js';
-import { apiEnv, apiRequests, cycle, pin, preflight, startServerProcess, strangerHeaders } from './servers.js';
+import {
+  apiEnv,
+  apiRequests,
+  cycle,
+  pin,
+  preflight,
+  STORM_ADDRESS,
+  startServerProcess,
+  strangerHeaders,
+} from './servers.js';
 
 interface ProfileNode {
   id: number;
@@ -87,6 +96,15 @@ async function main(): Promise<void> {
         ...base,
         expect: [401],
         next: () => ({ path: requests.detailPath(), headers: storm() }),
+      },
+      // Random keys from one address: after its first 21 failures, every request is step 5a's 429.
+      throttled: {
+        ...base,
+        expect: [401, 429],
+        next: () => ({
+          path: requests.detailPath(),
+          headers: { authorization: storm().authorization!, 'x-forwarded-for': STORM_ADDRESS },
+        }),
       },
     };
     const spec = specs[scenario];
