@@ -23,7 +23,12 @@ export class PublicError extends Error {
 
   constructor(code: ReasonCode, options: PublicErrorOptions = {}) {
     const spec = REASONS[code];
+    // A refusal is an answer, not a fault: nobody reads its stack, and capturing one was the largest single cost
+    // of an invalid-key or throttled request (bench/README.md). Error.stackTraceLimit is read at construction.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(options.message ?? spec.message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'PublicError';
     this.code = code;
     this.status = spec.status;

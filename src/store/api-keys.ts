@@ -1,10 +1,21 @@
 /** API key records. Only digests are stored; the secret is shown once, at creation. */
 import type { Kysely, Selectable } from 'kysely';
 import { recordChange } from './change-feed.js';
+import { compiledQuery, PLACEHOLDER, placeholders } from './compiled.js';
 import type { ApiKeysTable, Database } from './schema.js';
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type KeyStatus = 'active' | 'disabled' | 'revoked';
+
+const keyByDigests = compiledQuery<ApiKeyRow>(
+  (db, count) =>
+    db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('digest', 'in', placeholders(count))
+      .where('environment', '=', PLACEHOLDER as ApiKeyRow['environment']),
+  (parameters) => parameters.length - 1,
+);
 
 /** One indexed lookup, whatever the number of keys: the digest column is unique. */
 export async function findKeyByDigests(
@@ -12,12 +23,7 @@ export async function findKeyByDigests(
   digests: readonly string[],
   environment: string,
 ): Promise<ApiKeyRow | undefined> {
-  return db
-    .selectFrom('api_keys')
-    .selectAll()
-    .where('digest', 'in', digests)
-    .where('environment', '=', environment)
-    .executeTakeFirst();
+  return (await keyByDigests.rows(db, [...digests, environment]))[0];
 }
 
 export async function findKeyById(db: Kysely<Database>, id: string): Promise<ApiKeyRow | undefined> {

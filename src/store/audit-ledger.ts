@@ -1,5 +1,6 @@
 /** The audit ledger's SQL: appending a chain's records, and reading chains, pages and exports back. */
 import type { Kysely, Transaction } from 'kysely';
+import { compiledQuery, PLACEHOLDER } from './compiled.js';
 import type { Database } from './schema.js';
 
 type Reader = Kysely<Database> | Transaction<Database>;
@@ -26,6 +27,41 @@ export async function findChainHead(db: Reader, chainId: string): Promise<{ seq:
   return row && { seq: Number(row.seq), hash: row.hash };
 }
 
+/** One placeholder per stored column; its key order is the order each row's values are bound in. */
+const INSERT_ROW: Record<Exclude<keyof AuditInsert, 'id'>, string> = {
+  chain_id: PLACEHOLDER,
+  seq: PLACEHOLDER,
+  key_version: PLACEHOLDER,
+  at_ms: PLACEHOLDER,
+  event: PLACEHOLDER,
+  request_id: PLACEHOLDER,
+  key_id: PLACEHOLDER,
+  organization_id: PLACEHOLDER,
+  route_id: PLACEHOLDER,
+  method: PLACEHOLDER,
+  status: PLACEHOLDER,
+  reason_code: PLACEHOLDER,
+  resource_ids: PLACEHOLDER,
+  client_ip: PLACEHOLDER,
+  user_agent: PLACEHOLDER,
+  latency_ms: PLACEHOLDER,
+  count: PLACEHOLDER,
+  prev_hash: PLACEHOLDER,
+  hash: PLACEHOLDER,
+};
+const INSERT_COLUMNS = Object.keys(INSERT_ROW) as (keyof typeof INSERT_ROW)[];
+
+/** The INSERT of `rows` rows, compiled once per row count (a batch is built on every disclosure's hot path). */
+const insertRows = compiledQuery<never>(
+  (db, rows) =>
+    db.insertInto('audit_events').values(Array.from({ length: rows }, () => INSERT_ROW as unknown as AuditInsert)),
+  (parameters) => parameters.length / INSERT_COLUMNS.length,
+);
+
+function insertParameters(rows: readonly AuditInsert[]): unknown[] {
+  return rows.flatMap((row) => INSERT_COLUMNS.map((column) => row[column]));
+}
+
 /**
  * Appends a chain's next records, all or none: one INSERT statement (atomic by itself, and one round trip on the
  * hot path of every disclosure) when they fit in one, else one transaction. The writer knows its chain's head,
@@ -34,15 +70,12 @@ export async function findChainHead(db: Reader, chainId: string): Promise<{ seq:
  */
 export async function appendChainRecords(db: Kysely<Database>, rows: readonly AuditInsert[]): Promise<void> {
   if (rows.length <= INSERT_ROWS) {
-    await db.insertInto('audit_events').values(rows).execute();
+    await insertRows.rows(db, insertParameters(rows));
     return;
   }
   await db.transaction().execute(async (trx) => {
     for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-      await trx
-        .insertInto('audit_events')
-        .values(rows.slice(i, i + INSERT_ROWS))
-        .execute();
+      await insertRows.rows(trx, insertParameters(rows.slice(i, i + INSERT_ROWS)));
     }
   });
 }

@@ -1,6 +1,7 @@
 /** Read queries over clinical data: encounters, patients, documents, transcripts and recordings. */
 import type { Kysely, Selectable } from 'kysely';
 import { SUPPORTED_DOCUMENT_TYPES } from '../contract/schemas.js';
+import { compiledQuery, PLACEHOLDER, placeholders } from './compiled.js';
 import type {
   Database,
   DocumentsTable,
@@ -25,8 +26,12 @@ export interface EncounterPageQuery {
   endMs: number | null;
 }
 
+const encounterById = compiledQuery<EncounterRow>((db) =>
+  db.selectFrom('encounters').selectAll().where('id', '=', PLACEHOLDER),
+);
+
 export async function findEncounter(db: Kysely<Database>, id: string): Promise<EncounterRow | undefined> {
-  return db.selectFrom('encounters').selectAll().where('id', '=', id).executeTakeFirst();
+  return (await encounterById.rows(db, [id]))[0];
 }
 
 /**
@@ -60,13 +65,14 @@ export async function listEncounterPage(db: Kysely<Database>, query: EncounterPa
     .execute();
 }
 
+const patientsByIds = compiledQuery<PatientRow>(
+  (db, count) => db.selectFrom('patients').selectAll().where('id', 'in', placeholders(count)),
+  (parameters) => parameters.length,
+);
+
 export async function findPatients(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, PatientRow>> {
   if (ids.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('patients')
-    .selectAll()
-    .where('id', 'in', [...new Set(ids)])
-    .execute();
+  const rows = await patientsByIds.rows(db, [...new Set(ids)]);
   return new Map(rows.map((row) => [row.id, row]));
 }
 
@@ -77,28 +83,43 @@ export async function listedDocuments(
 ): Promise<Map<string, DocumentRow[]>> {
   const byEncounter = new Map<string, DocumentRow[]>(encounterIds.map((id) => [id, []]));
   if (encounterIds.length === 0) return byEncounter;
-  const rows = await db
-    .selectFrom('documents')
-    .selectAll()
-    .where('encounter_id', 'in', encounterIds)
-    .where('available', '=', 1)
-    .where('schema_type', 'in', [...SUPPORTED_DOCUMENT_TYPES])
-    .orderBy('encounter_id')
-    .orderBy('created_at_ms')
-    .orderBy('id')
-    .execute();
+  const rows = await documentsOfEncounters.rows(db, [...encounterIds, 1, ...SUPPORTED_DOCUMENT_TYPES]);
   for (const row of rows) byEncounter.get(row.encounter_id)?.push(row);
   return byEncounter;
 }
 
+const documentsOfEncounters = compiledQuery<DocumentRow>(
+  (db, count) =>
+    db
+      .selectFrom('documents')
+      .selectAll()
+      .where('encounter_id', 'in', placeholders(count))
+      .where('available', '=', PLACEHOLDER as unknown as number)
+      .where('schema_type', 'in', placeholders(SUPPORTED_DOCUMENT_TYPES.length))
+      .orderBy('encounter_id')
+      .orderBy('created_at_ms')
+      .orderBy('id'),
+  (parameters) => parameters.length - 1 - SUPPORTED_DOCUMENT_TYPES.length,
+);
+
+const documentById = compiledQuery<DocumentRow>((db) =>
+  db.selectFrom('documents').selectAll().where('id', '=', PLACEHOLDER),
+);
+const transcriptByDocument = compiledQuery<TranscriptRow>((db) =>
+  db.selectFrom('transcripts').selectAll().where('document_id', '=', PLACEHOLDER),
+);
+const recordingByDocument = compiledQuery<RecordingRow>((db) =>
+  db.selectFrom('recordings').selectAll().where('document_id', '=', PLACEHOLDER),
+);
+
 export async function findDocument(db: Kysely<Database>, id: string): Promise<DocumentRow | undefined> {
-  return db.selectFrom('documents').selectAll().where('id', '=', id).executeTakeFirst();
+  return (await documentById.rows(db, [id]))[0];
 }
 
 export async function findTranscript(db: Kysely<Database>, documentId: string): Promise<TranscriptRow | undefined> {
-  return db.selectFrom('transcripts').selectAll().where('document_id', '=', documentId).executeTakeFirst();
+  return (await transcriptByDocument.rows(db, [documentId]))[0];
 }
 
 export async function findRecording(db: Kysely<Database>, documentId: string): Promise<RecordingRow | undefined> {
-  return db.selectFrom('recordings').selectAll().where('document_id', '=', documentId).executeTakeFirst();
+  return (await recordingByDocument.rows(db, [documentId]))[0];
 }

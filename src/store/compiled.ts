@@ -1,0 +1,53 @@
+/**
+ * Queries built and compiled once per database, then run with each call's parameters. Kysely otherwise builds the
+ * query tree and compiles it to SQL on every call, which was a tenth of a request's server CPU on the hot routes
+ * (bench/README.md). The query is written once, in Kysely, for both dialects: `build` receives placeholder values
+ * and must use each exactly once, in the order its parameters are bound (the order they appear in the SQL).
+ */
+import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** A placeholder value; the compiled SQL binds whatever each call passes in its place. */
+export const PLACEHOLDER = '?';
+
+export interface Compiled<Row> {
+  /** The rows of the query with these parameters. */
+  rows(db: Kysely<Database>, parameters: readonly unknown[]): Promise<Row[]>;
+}
+
+/**
+ * `build(db, size)` gives the query for `size` values (an `in` list or a multi-row insert): each size compiles once.
+ * Fixed-shape queries ignore `size`.
+ */
+export function compiledQuery<Row>(
+  build: (db: Kysely<Database>, size: number) => Compilable<Row>,
+  sizeOf: (parameters: readonly unknown[]) => number = () => 0,
+): Compiled<Row> {
+  // Per database (a transaction is a database object of its own: it compiles anew, which is still correct).
+  const byDatabase = new WeakMap<Kysely<Database>, Map<number, CompiledQuery<Row>>>();
+  return {
+    async rows(db, parameters) {
+      let bySize = byDatabase.get(db);
+      if (bySize === undefined) {
+        bySize = new Map();
+        byDatabase.set(db, bySize);
+      }
+      const size = sizeOf(parameters);
+      let compiled = bySize.get(size);
+      if (compiled === undefined) {
+        compiled = build(db, size).compile();
+        if (compiled.parameters.length !== parameters.length) {
+          throw new Error(`compiled query binds ${compiled.parameters.length} values, given ${parameters.length}`);
+        }
+        bySize.set(size, compiled);
+      }
+      const result = await db.executeQuery(CompiledQuery.raw(compiled.sql, [...parameters]) as CompiledQuery<Row>);
+      return result.rows;
+    },
+  };
+}
+
+/** `count` placeholders, for an `in` list of that many values. */
+export function placeholders(count: number): string[] {
+  return Array.from({ length: count }, () => PLACEHOLDER);
+}
