@@ -66,3 +66,8 @@ export function formatTimestamp(ms: number): string {
   const iso = new Date(ms).toISOString();
   return ms % 1000 === 0 ? `${iso.slice(0, 19)}Z` : iso;
 }
+
+/** formatTimestamp for a column that may be empty (never used, never expires): null stays null. */
+export function formatOptionalTimestamp(ms: number | null): string | null {
+  return ms === null ? null : formatTimestamp(ms);
+}

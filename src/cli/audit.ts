@@ -9,13 +9,13 @@ import { listAuditEvents, readExportPage } from '../store/audit-ledger.js';
 import { formatTimestamp } from '../time.js';
 import {
   CliError,
+  checkOrganizationFilter,
   cliConfig,
   type JsonOption,
   leaf,
   parseInteger,
   parseTime,
   print,
-  requireOrganization,
   withDatabase,
 } from './context.js';
 
@@ -62,7 +62,7 @@ export function registerAuditCommands(program: Command): void {
       const sinceMs = options.since === undefined ? null : parseTime(options.since, '--since');
       const limit = parseInteger(options.limit, '--limit', 1, 10_000);
       await withDatabase(cliConfig(), async (db) => {
-        if (options.org !== undefined) await requireOrganization(db, options.org);
+        await checkOrganizationFilter(db, options.org);
         const rows = await listAuditEvents(db, { organizationId: options.org, sinceMs, limit });
         const events = rows.map(recordJson);
         print(
@@ -103,7 +103,7 @@ export function registerAuditCommands(program: Command): void {
         throw new CliError('--since must be before --until');
       }
       await withDatabase(cliConfig(), async (db) => {
-        if (options.org !== undefined) await requireOrganization(db, options.org);
+        await checkOrganizationFilter(db, options.org);
         const filter = { sinceMs, untilMs, organizationId: options.org ?? null };
         let after: { atMs: number; id: number } | null = null;
         for (;;) {

@@ -36,6 +36,23 @@ export function print(options: JsonOption, json: object, text: string | readonly
   if (body !== '') process.stdout.write(`${body}\n`);
 }
 
+/** A listing: with `--json` `{ [field]: [row as JSON, …] }`, otherwise one line per row, or `empty` when none. */
+export function printList<Row>(
+  options: JsonOption,
+  field: string,
+  rows: readonly Row[],
+  json: (row: Row) => object,
+  line: (row: Row) => string,
+  empty: string,
+): void {
+  print(options, { [field]: rows.map(json) }, rows.length === 0 ? empty : rows.map(line));
+}
+
+/** The line that hands a secret over: it is printed this once and never stored in plain text. */
+export function shownOnce(label: string, secret: string): string {
+  return `${label} (shown once, store it now): ${secret}`;
+}
+
 export function cliConfig(): Config {
   return loadConfig(process.env);
 }
@@ -153,4 +170,9 @@ export async function requireOrganization(db: Kysely<Database>, id: string): Pro
   const organization = await findOrganization(db, id);
   if (!organization) throw new CliError(`unknown organization ${JSON.stringify(id)}`);
   return organization;
+}
+
+/** An `--org` filter must name an organization: a mistyped id would otherwise list nothing, without a word. */
+export async function checkOrganizationFilter(db: Kysely<Database>, id: string | undefined): Promise<void> {
+  if (id !== undefined) await requireOrganization(db, id);
 }

@@ -2,9 +2,10 @@
 import type { Command } from 'commander';
 import { issueKey } from '../access/issue-key.js';
 import { type ApiKeyRow, findKeyById, type KeyStatus, listKeys, setKeyStatus } from '../store/api-keys.js';
-import { formatTimestamp } from '../time.js';
+import { formatOptionalTimestamp, formatTimestamp } from '../time.js';
 import {
   CliError,
+  checkOrganizationFilter,
   cliConfig,
   cliKeyring,
   type JsonOption,
@@ -13,11 +14,11 @@ import {
   parseScopes,
   parseTime,
   print,
+  printList,
   requireOrganization,
+  shownOnce,
   withDatabase,
 } from './context.js';
-
-const timestamp = (ms: number | null) => (ms === null ? null : formatTimestamp(ms));
 
 /** Everything about a key except its secret and digest, which never leave the database (or this process). */
 function keyJson(row: ApiKeyRow) {
@@ -29,9 +30,9 @@ function keyJson(row: ApiKeyRow) {
     display_prefix: row.display_prefix,
     scopes: row.scopes.split(' ').filter(Boolean),
     status: row.status,
-    expires_at: timestamp(row.expires_at_ms),
+    expires_at: formatOptionalTimestamp(row.expires_at_ms),
     created_at: formatTimestamp(row.created_at_ms),
-    last_used_at: timestamp(row.last_used_at_ms),
+    last_used_at: formatOptionalTimestamp(row.last_used_at_ms),
     rate_limit_per_second: row.rate_limit_per_second,
   };
 }
@@ -44,8 +45,8 @@ function keyLine(row: ApiKeyRow): string {
     row.status,
     `org=${row.organization_id ?? '-'}`,
     `scopes=${row.scopes.split(' ').join(',')}`,
-    `expires=${timestamp(row.expires_at_ms) ?? 'never'}`,
-    `last_used=${timestamp(row.last_used_at_ms) ?? 'never'}`,
+    `expires=${formatOptionalTimestamp(row.expires_at_ms) ?? 'never'}`,
+    `last_used=${formatOptionalTimestamp(row.last_used_at_ms) ?? 'never'}`,
     `rate_limit=${rate === null ? 'default' : rate === 0 ? 'unlimited' : `${rate}/s`}`,
     JSON.stringify(row.name),
   ].join('  ');
@@ -105,10 +106,10 @@ export function registerKeyCommands(program: Command): void {
               organization_id: row.organization_id,
               scopes: [...scopes],
               name: row.name,
-              expires_at: timestamp(row.expires_at_ms),
+              expires_at: formatOptionalTimestamp(row.expires_at_ms),
               rate_limit_per_second: row.rate_limit_per_second,
             },
-            [`created ${keyLine(row)}`, `secret (shown once, store it now): ${secret}`],
+            [`created ${keyLine(row)}`, shownOnce('secret', secret)],
           );
         });
       },
@@ -118,9 +119,8 @@ export function registerKeyCommands(program: Command): void {
     .option('--org <org>', 'only keys of this organization')
     .action(async (options: JsonOption & { org?: string }) => {
       await withDatabase(cliConfig(), async (db) => {
-        if (options.org !== undefined) await requireOrganization(db, options.org);
-        const rows = await listKeys(db, options.org);
-        print(options, { keys: rows.map(keyJson) }, rows.length === 0 ? 'no keys' : rows.map(keyLine));
+        await checkOrganizationFilter(db, options.org);
+        printList(options, 'keys', await listKeys(db, options.org), keyJson, keyLine, 'no keys');
       });
     });
 

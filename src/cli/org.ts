@@ -23,6 +23,7 @@ import {
   parseRateLimit,
   parseRouteIds,
   print,
+  printList,
   requireOrganization,
   requireValidId,
   withDatabase,
@@ -96,11 +97,7 @@ export function registerOrgCommands(program: Command): void {
   leaf(org, 'list', 'list organizations').action(async (options: JsonOption) => {
     await withDatabase(cliConfig(), async (db) => {
       const rows = await listOrganizations(db);
-      print(
-        options,
-        { organizations: rows.map(organizationJson) },
-        rows.length === 0 ? 'no organizations' : rows.map(organizationLine),
-      );
+      printList(options, 'organizations', rows, organizationJson, organizationLine, 'no organizations');
     });
   });
 

@@ -12,6 +12,7 @@ import {
   leaf,
   parseInteger,
   print,
+  shownOnce,
   withDatabase,
   withStorage,
 } from './context.js';
@@ -45,7 +46,7 @@ export function registerSeedCommand(program: Command): void {
       const result = await withDatabase(config, (db) => runSeed(config, db, { seed, encounters }));
       print(options, seedJson(result), [
         `seeded ${result.organizationId} with ${result.encounters} encounters (seed ${seed})`,
-        `key ${result.key.id}, secret (shown once, store it now): ${result.key.secret}`,
+        `key ${result.key.id}, ${shownOnce('secret', result.key.secret)}`,
       ]);
     });
 }

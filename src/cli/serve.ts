@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { SeedResult } from '../seed/sandbox.js';
 import { SEED_DEFAULTS } from '../seed/sandbox.js';
 import { hasNoOrganization } from '../store/organizations.js';
-import { cliConfig, type JsonOption, leaf, print, withDatabase } from './context.js';
+import { cliConfig, type JsonOption, leaf, print, shownOnce, withDatabase } from './context.js';
 import { runSeed, seedJson } from './seed.js';
 
 export function registerServeCommand(program: Command): void {
@@ -24,7 +24,7 @@ export function registerServeCommand(program: Command): void {
       if (seeded) {
         lines.push(
           `seeded ${seeded.organizationId} with ${seeded.encounters} encounters`,
-          `test key (shown once, store it now): ${seeded.key.secret}`,
+          shownOnce('test key', seeded.key.secret),
           `try: curl -s -H 'Authorization: Bearer ${seeded.key.secret}' '${server.url}/external/v1/encounters?limit=5'`,
         );
       }

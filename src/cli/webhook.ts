@@ -22,12 +22,13 @@ import {
   type WebhookDeliveryRow,
   type WebhookEndpointRow,
 } from '../store/webhooks.js';
-import { formatTimestamp } from '../time.js';
+import { formatOptionalTimestamp, formatTimestamp } from '../time.js';
 import { checkEndpointUrl } from '../webhooks/endpoint-url.js';
 import { newDeliveryId, newEndpointId } from '../webhooks/ids.js';
 import { generateWebhookSecret, sealSecret } from '../webhooks/secrets.js';
 import {
   CliError,
+  checkOrganizationFilter,
   cliConfig,
   cliKeyring,
   type JsonOption,
@@ -35,7 +36,9 @@ import {
   parseInteger,
   parseTime,
   print,
+  printList,
   requireOrganization,
+  shownOnce,
   withDatabase,
 } from './context.js';
 
@@ -43,8 +46,6 @@ const DEFAULT_OVERLAP_HOURS = 24;
 const MAX_OVERLAP_HOURS = 720;
 const MAX_DESCRIPTION_LENGTH = 500;
 const DEFAULT_DELIVERY_LIMIT = 50;
-
-const timestamp = (ms: number | null) => (ms === null ? null : formatTimestamp(ms));
 
 function endpointJson(row: EndpointSummary) {
   return {
@@ -54,7 +55,7 @@ function endpointJson(row: EndpointSummary) {
     description: row.description,
     status: row.status,
     created_at: formatTimestamp(row.created_at_ms),
-    previous_secret_valid_until: timestamp(row.previous_secret_expires_at_ms),
+    previous_secret_valid_until: formatOptionalTimestamp(row.previous_secret_expires_at_ms),
     last_delivery: row.last_delivery && {
       state: row.last_delivery.state,
       status_code: row.last_delivery.status_code,
@@ -88,9 +89,9 @@ function deliveryJson(row: WebhookDeliveryRow) {
     last_status_code: row.last_status_code,
     last_error_class: row.last_error_class,
     last_latency_ms: row.last_latency_ms,
-    last_attempt_at: timestamp(row.last_attempt_at_ms),
+    last_attempt_at: formatOptionalTimestamp(row.last_attempt_at_ms),
     next_attempt_at: row.state === 'pending' ? formatTimestamp(row.next_attempt_at_ms) : null,
-    delivered_at: timestamp(row.delivered_at_ms),
+    delivered_at: formatOptionalTimestamp(row.delivered_at_ms),
     created_at: formatTimestamp(row.created_at_ms),
   };
 }
@@ -184,10 +185,7 @@ export function registerWebhookCommands(program: Command): void {
             description: options.description,
             created_at: formatTimestamp(nowMs),
           },
-          [
-            `added ${id}  enabled  org=${organizationId}  ${checked.url}`,
-            `secret (shown once, store it now): ${secret}`,
-          ],
+          [`added ${id}  enabled  org=${organizationId}  ${checked.url}`, shownOnce('secret', secret)],
         );
       });
     });
@@ -196,13 +194,9 @@ export function registerWebhookCommands(program: Command): void {
     .option('--org <org>', 'only endpoints of this organization')
     .action(async (options: JsonOption & { org?: string }) => {
       await withDatabase(cliConfig(), async (db) => {
-        if (options.org !== undefined) await requireOrganization(db, options.org);
+        await checkOrganizationFilter(db, options.org);
         const rows = await listWebhookEndpoints(db, options.org);
-        print(
-          options,
-          { endpoints: rows.map(endpointJson) },
-          rows.length === 0 ? 'no endpoints' : rows.map(endpointLine),
-        );
+        printList(options, 'endpoints', rows, endpointJson, endpointLine, 'no endpoints');
       });
     });
 
@@ -237,9 +231,9 @@ export function registerWebhookCommands(program: Command): void {
           previousExpiresAtMs: until,
           nowMs,
         });
-        print(options, { id, secret, previous_secret_valid_until: timestamp(until) }, [
+        print(options, { id, secret, previous_secret_valid_until: formatOptionalTimestamp(until) }, [
           `rotated ${id}; the previous secret ${until === null ? 'no longer signs' : `also signs until ${formatTimestamp(until)}`}`,
-          `secret (shown once, store it now): ${secret}`,
+          shownOnce('secret', secret),
         ]);
       });
     });
@@ -254,11 +248,7 @@ export function registerWebhookCommands(program: Command): void {
       await withDatabase(cliConfig(), async (db) => {
         if (options.endpoint !== undefined) await requireEndpoint(db, options.endpoint);
         const rows = await listDeliveries(db, { endpointId: options.endpoint, state, limit });
-        print(
-          options,
-          { deliveries: rows.map(deliveryJson) },
-          rows.length === 0 ? 'no deliveries' : rows.map(deliveryLine),
-        );
+        printList(options, 'deliveries', rows, deliveryJson, deliveryLine, 'no deliveries');
       });
     });
 
