@@ -26,9 +26,8 @@ import type { DocumentRow, EncounterRow, PatientRow, RecordingRow, TranscriptRow
 import {
   type DocumentPlacement,
   documentPlacements,
-  encounterOrganizations,
   existingOrganizationIds,
-  patientOrganizations,
+  ownerOrganizations,
 } from '../store/clinical-owners.js';
 import {
   BATCH_ROWS,
@@ -118,8 +117,8 @@ async function lookup(db: Kysely<Database>, chunk: readonly Pending[]) {
   for (const document of documents.values()) encounterIds.add(document.encounterId);
   return {
     organizations: await existingOrganizationIds(db, organizationIds),
-    patients: await patientOrganizations(db, patientIds),
-    encounters: await encounterOrganizations(db, encounterIds),
+    patients: await ownerOrganizations(db, 'patients', patientIds),
+    encounters: await ownerOrganizations(db, 'encounters', encounterIds),
     documents,
   };
 }
@@ -172,10 +171,13 @@ async function settleChunk(db: Kysely<Database>, chunk: readonly Pending[], copi
     }
     return document;
   };
-  const organization = (line: number, type: string, organizationId: string) => {
+  /** A patient or encounter names a known organization and stays with the one it already has, if any. */
+  const checkOwner = (line: number, type: 'patient' | 'encounter', id: string, organizationId: string) => {
     if (!known.organizations.has(organizationId)) {
       throw new ImportError(line, `${type}.organization_id: unknown organization ${JSON.stringify(organizationId)}`);
     }
+    const owner = (type === 'patient' ? known.patients : known.encounters).get(id);
+    if (owner !== undefined && owner !== organizationId) throw new ImportError(line, foreign(type, id));
   };
 
   for (const { line, record } of chunk) {
@@ -186,22 +188,14 @@ async function settleChunk(db: Kysely<Database>, chunk: readonly Pending[], copi
         break;
       case 'patient': {
         const { row } = record;
-        organization(line, 'patient', row.organization_id);
-        const owner = known.patients.get(row.id);
-        if (owner !== undefined && owner !== row.organization_id) {
-          throw new ImportError(line, foreign('patient', row.id));
-        }
+        checkOwner(line, 'patient', row.id, row.organization_id);
         known.patients.set(row.id, row.organization_id);
         rows.patients.push(row);
         break;
       }
       case 'encounter': {
         const { row } = record;
-        organization(line, 'encounter', row.organization_id);
-        const owner = known.encounters.get(row.id);
-        if (owner !== undefined && owner !== row.organization_id) {
-          throw new ImportError(line, foreign('encounter', row.id));
-        }
+        checkOwner(line, 'encounter', row.id, row.organization_id);
         const patientOrganization = known.patients.get(row.patient_id);
         if (patientOrganization === undefined) {
           throw new ImportError(line, `encounter.patient_id: unknown patient ${JSON.stringify(row.patient_id)}`);

@@ -210,6 +210,13 @@ function optionalTimestamp(type: RecordType, field: string, text: string | null 
   return text === null || text === undefined ? null : timestamp(type, field, text);
 }
 
+/** A calendar date (YYYY-MM-DD) is stored as written, once time.ts has found it a real date. */
+function optionalDate(type: RecordType, field: string, text: string | null | undefined): string | null {
+  if (text === null || text === undefined) return null;
+  if (parseDate(text) === null) fail(type, field, 'not a valid date (YYYY-MM-DD)');
+  return text;
+}
+
 /**
  * For an object in a nullable object field, the error inside the object is the useful one
  * (`content.format: must be "markdown"` rather than `content: must be an object or null`).
@@ -256,10 +263,6 @@ export function parseRecord(value: unknown): ParsedRecord {
     }
     case 'patient': {
       const record = validated(type, value);
-      const dateOfBirth = record.date_of_birth ?? null;
-      if (dateOfBirth !== null && parseDate(dateOfBirth) === null) {
-        fail(type, 'date_of_birth', 'not a valid date (YYYY-MM-DD)');
-      }
       return {
         type,
         row: {
@@ -267,7 +270,7 @@ export function parseRecord(value: unknown): ParsedRecord {
           organization_id: record.organization_id,
           first_name: record.first_name ?? null,
           last_name: record.last_name ?? null,
-          date_of_birth: dateOfBirth,
+          date_of_birth: optionalDate(type, 'date_of_birth', record.date_of_birth),
         },
       };
     }

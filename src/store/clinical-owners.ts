@@ -23,28 +23,15 @@ export async function existingOrganizationIds(db: Kysely<Database>, ids: Readonl
   return new Set(rows.map((row) => row.id));
 }
 
-/** Patient id → its organization, for the ids among `ids` that exist. */
-export async function patientOrganizations(
+/** Patient or encounter id → its organization, for the ids among `ids` that exist in `table`. */
+export async function ownerOrganizations(
   db: Kysely<Database>,
+  table: 'patients' | 'encounters',
   ids: ReadonlySet<string>,
 ): Promise<Map<string, string>> {
   if (ids.size === 0) return new Map();
   const rows = await db
-    .selectFrom('patients')
-    .select(['id', 'organization_id'])
-    .where('id', 'in', [...ids])
-    .execute();
-  return new Map(rows.map((row) => [row.id, row.organization_id]));
-}
-
-/** Encounter id → its organization, for the ids among `ids` that exist. */
-export async function encounterOrganizations(
-  db: Kysely<Database>,
-  ids: ReadonlySet<string>,
-): Promise<Map<string, string>> {
-  if (ids.size === 0) return new Map();
-  const rows = await db
-    .selectFrom('encounters')
+    .selectFrom(table)
     .select(['id', 'organization_id'])
     .where('id', 'in', [...ids])
     .execute();
