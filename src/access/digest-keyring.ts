@@ -17,6 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { parseJson } from '../parse-json.js';
 
 export interface KeyringEntry {
   version: number;
@@ -67,12 +68,7 @@ export function auditChainKey(entry: KeyringEntry): Buffer {
 }
 
 export function parseKeyring(text: string): Keyring {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new KeyringError('keyring file is not valid JSON');
-  }
+  const parsed = parseJson(text, () => new KeyringError('keyring file is not valid JSON'));
   const keys = (parsed as { keys?: unknown })?.keys;
   if (!Array.isArray(keys) || keys.length === 0) throw new KeyringError('keyring has no "keys" array');
   const entries = keys.map((raw, index): KeyringEntry => {

@@ -6,6 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import { auditChainKey, entryByVersion, type Keyring } from '../access/digest-keyring.js';
+import { parseJson } from '../parse-json.js';
 import {
   findChainRecord,
   findLegacyHeadHash,
@@ -65,12 +66,7 @@ export async function currentHeads(db: Kysely<Database>): Promise<AnchorHead[]> 
 
 /** Parses an anchor file's text; throws an Error naming what is wrong. */
 export function parseAnchor(text: string): Anchor {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error('the anchor is not valid JSON');
-  }
+  const parsed = parseJson(text, () => new Error('the anchor is not valid JSON'));
   const chains = (parsed as { chains?: unknown })?.chains;
   if (!Array.isArray(chains)) throw new Error('the anchor has no "chains" array');
   const heads = chains.map((raw, index): AnchorHead => {

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AudioStorage } from '../media/storage.js';
+import { parseJson } from '../parse-json.js';
 import type { DocumentRow, EncounterRow, PatientRow, RecordingRow, TranscriptRow } from '../store/clinical.js';
 import {
   type DocumentPlacement,
@@ -381,12 +382,7 @@ async function nextPending(
 async function parseLine(line: number, text: string, folder: ImportFolder, copies: CopySpool): Promise<Pending> {
   if (nestsDeeperThan(text, MAX_JSON_DEPTH))
     throw new ImportError(line, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ImportError(line, 'not valid JSON');
-  }
+  const value = parseJson(text, () => new ImportError(line, 'not valid JSON'));
   try {
     const record = parseRecord(value);
     if (record.type !== 'recording') return { line, record };
