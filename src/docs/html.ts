@@ -31,22 +31,33 @@ const STYLE = `
   .status { font-weight: 600; white-space: nowrap; }
 `;
 
-export function page(options: PageOptions): string {
+/**
+ * The frame of every page this server renders: `head` and `body` are HTML already escaped by the caller. The empty
+ * `data:` icon keeps browsers from asking for /favicon.ico, which would only be a 404.
+ */
+export function htmlDocument(head: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
-<title>${escapeHtml(options.title)}</title>
-<style nonce="${escapeHtml(options.nonce)}">${STYLE}</style>
+${head}
 </head>
 <body>
-<header><a href="/docs">API reference</a> · <a href="/docs/errors">Errors</a></header>
-<main>
-${options.body}
-</main>
+${body}
 </body>
 </html>
 `;
+}
+
+export function page(options: PageOptions): string {
+  return htmlDocument(
+    `<title>${escapeHtml(options.title)}</title>
+<style nonce="${escapeHtml(options.nonce)}">${STYLE}</style>`,
+    `<header><a href="/docs">API reference</a> · <a href="/docs/errors">Errors</a></header>
+<main>
+${options.body}
+</main>`,
+  );
 }

@@ -4,7 +4,7 @@
  * Content-Security-Policy would block it anyway.
  */
 import { OPENAPI_PATH } from '../contract/routes.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, htmlDocument } from './html.js';
 
 export const REFERENCE_BUNDLE_PATH = '/docs/assets/scalar.js';
 
@@ -40,20 +40,11 @@ function inlineJson(value: unknown): string {
 
 export function referencePage(nonce: string): string {
   const attribute = escapeHtml(nonce);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<meta property="csp-nonce" content="${attribute}">
-<title>ChartHero Public API reference</title>
-</head>
-<body>
-<div id="app"></div>
+  return htmlDocument(
+    `<meta property="csp-nonce" content="${attribute}">
+<title>ChartHero Public API reference</title>`,
+    `<div id="app"></div>
 <script src="${REFERENCE_BUNDLE_PATH}" nonce="${attribute}"></script>
-<script nonce="${attribute}">Scalar.createApiReference('#app', ${inlineJson(SCALAR_CONFIGURATION)});</script>
-</body>
-</html>
-`;
+<script nonce="${attribute}">Scalar.createApiReference('#app', ${inlineJson(SCALAR_CONFIGURATION)});</script>`,
+  );
 }
