@@ -286,40 +286,30 @@ export async function claimDueDeliveries(
       .where('w.status', '=', 'enabled')
       .orderBy('d.next_attempt_at_ms')
       .limit(claim.limit);
-
-  let ids: string[];
-  if (store.dialect === 'postgres') {
-    ids = await db.transaction().execute(async (trx) => {
-      const locked = await due(trx).forUpdate('d').skipLocked().execute();
-      if (locked.length === 0) return [];
-      const updated = await trx
-        .updateTable('webhook_deliveries')
-        .set((eb) => ({
-          lease_owner: claim.owner,
-          lease_until_ms: claim.leaseUntilMs,
-          attempts: eb('attempts', '+', 1),
-        }))
-        .where(
-          'id',
-          'in',
-          locked.map((row) => row.id),
-        )
-        .returning('id')
-        .execute();
-      return updated.map((row) => row.id);
-    });
-  } else {
-    // Read first (WAL readers never wait), so an idle poll never takes the write lock.
-    const candidates = (await due(db).execute()).map((row) => row.id);
-    if (candidates.length === 0) return [];
-    const updated = await db
+  // Taking the lease is what counts the attempt, in both dialects.
+  const lease = (trx: Kysely<Database>, candidates: string[]) =>
+    trx
       .updateTable('webhook_deliveries')
       .set((eb) => ({
         lease_owner: claim.owner,
         lease_until_ms: claim.leaseUntilMs,
         attempts: eb('attempts', '+', 1),
       }))
-      .where('id', 'in', candidates)
+      .where('id', 'in', candidates);
+
+  let ids: string[];
+  if (store.dialect === 'postgres') {
+    ids = await db.transaction().execute(async (trx) => {
+      const locked = (await due(trx).forUpdate('d').skipLocked().execute()).map((row) => row.id);
+      if (locked.length === 0) return [];
+      const updated = await lease(trx, locked).returning('id').execute();
+      return updated.map((row) => row.id);
+    });
+  } else {
+    // Read first (WAL readers never wait), so an idle poll never takes the write lock.
+    const candidates = (await due(db).execute()).map((row) => row.id);
+    if (candidates.length === 0) return [];
+    const updated = await lease(db, candidates)
       .where('state', '=', 'pending')
       .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', claim.nowMs)]))
       .returning('id')
