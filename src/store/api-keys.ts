@@ -1,6 +1,6 @@
 /** API key records. Only digests are stored; the secret is shown once, at creation. */
 import type { Kysely, Selectable } from 'kysely';
-import { recordChange } from './change-feed.js';
+import { writeWithChange } from './change-feed.js';
 import { compiledQuery, PLACEHOLDER, placeholders } from './compiled.js';
 import type { ApiKeysTable, Database } from './schema.js';
 
@@ -37,14 +37,14 @@ export async function listKeys(db: Kysely<Database>, organizationId?: string): P
 }
 
 export async function insertKey(db: Kysely<Database>, row: ApiKeyRow): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await writeWithChange(db, 'key', row.id, async (trx) => {
     await trx.insertInto('api_keys').values(row).execute();
-    await recordChange(trx, 'key', row.id);
+    return true;
   });
 }
 
 export async function setKeyStatus(db: Kysely<Database>, id: string, status: KeyStatus): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return writeWithChange(db, 'key', id, async (trx) => {
     const current = await trx.selectFrom('api_keys').select('status').where('id', '=', id).executeTakeFirst();
     if (!current) return false;
     // Revocation is permanent: a revoked key is never re-enabled or merely disabled.
@@ -54,7 +54,6 @@ export async function setKeyStatus(db: Kysely<Database>, id: string, status: Key
       .set((eb) => ({ status, state_version: eb('state_version', '+', 1) }))
       .where('id', '=', id)
       .execute();
-    await recordChange(trx, 'key', id);
     return true;
   });
 }

@@ -8,6 +8,24 @@ export async function recordChange(db: Kysely<Database>, entity: ChangedEntity, 
   await db.insertInto('change_feed').values({ entity, entity_id: entityId, changed_at_ms: Date.now() }).execute();
 }
 
+/**
+ * Runs `write`, a change to one key or organization, in one transaction with its change-feed row: a committed change
+ * always reaches the other instances' caches, a rolled-back one never does. `write` answers whether it changed
+ * anything; only then is the row appended.
+ */
+export async function writeWithChange(
+  db: Kysely<Database>,
+  entity: ChangedEntity,
+  entityId: string,
+  write: (trx: Kysely<Database>) => Promise<boolean>,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await write(trx))) return false;
+    await recordChange(trx, entity, entityId);
+    return true;
+  });
+}
+
 export async function changesSince(db: Kysely<Database>, afterId: number, limit = 1000) {
   return db
     .selectFrom('change_feed')

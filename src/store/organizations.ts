@@ -1,6 +1,6 @@
 /** Organization records: the public-API switches operators control per organization. */
 import type { Kysely, Selectable, Updateable } from 'kysely';
-import { recordChange } from './change-feed.js';
+import { writeWithChange } from './change-feed.js';
 import type { Database, OrganizationsTable } from './schema.js';
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
@@ -20,22 +20,20 @@ export async function listOrganizations(db: Kysely<Database>): Promise<Organizat
 }
 
 export async function insertOrganization(db: Kysely<Database>, row: OrganizationRow): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await writeWithChange(db, 'organization', row.id, async (trx) => {
     await trx.insertInto('organizations').values(row).execute();
-    await recordChange(trx, 'organization', row.id);
+    return true;
   });
 }
 
 export async function updateOrganization(db: Kysely<Database>, id: string, patch: OrganizationPatch): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return writeWithChange(db, 'organization', id, async (trx) => {
     const result = await trx
       .updateTable('organizations')
       .set((eb) => ({ ...patch, state_version: eb('state_version', '+', 1) }))
       .where('id', '=', id)
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return false;
-    await recordChange(trx, 'organization', id);
-    return true;
+    return Number(result.numUpdatedRows) > 0;
   });
 }
 
