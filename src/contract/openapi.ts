@@ -4,7 +4,7 @@ import { exampleErrorBody } from './errors.js';
 import { REASONS, type ReasonCode } from './reasons.js';
 import { PUBLIC_ROUTES, type PublicRoute } from './routes.js';
 import { errorBodySchema } from './schemas.js';
-import { webhooksSection } from './webhook-openapi.js';
+import { webhookContract, webhooksSection } from './webhook-openapi.js';
 
 type Json = Record<string, unknown>;
 
@@ -138,6 +138,8 @@ export function buildOpenApiDocument(): Json {
     'x-reason-codes': Object.fromEntries(
       Object.entries(REASONS).map(([code, spec]) => [code, { status: spec.status, error: spec.error }]),
     ),
+    // The webhook constants a receiver verifies against: the SDK's copy is generated from these.
+    'x-webhook-contract': webhookContract(),
     tags: [
       { name: 'Encounters', description: 'Encounters and their documents.' },
       { name: 'Webhooks', description: 'Events ChartHero sends to your endpoints (signed, retried, at least once).' },

@@ -1,13 +1,16 @@
 /** The OpenAPI 3.1 `webhooks` entry for recording.transcript_ready, from the one webhook contract module. */
 import {
   SIGNATURE_RULE,
+  SIGNATURE_VERSION,
   TRANSCRIPT_READY_EVENT,
   TranscriptReadyEvent,
   transcriptReadyBody,
   WEBHOOK_API_VERSION,
   WEBHOOK_CONTENT_TYPE,
   WEBHOOK_HEADERS,
+  WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
   WEBHOOK_USER_AGENT,
+  WEBHOOK_VERIFY_REASONS,
 } from './webhooks.js';
 
 type Json = Record<string, unknown>;
@@ -87,5 +90,20 @@ export function webhooksSection(component: (schema: unknown) => unknown): Json {
         },
       },
     },
+  };
+}
+
+/**
+ * `x-webhook-contract`: what a receiver's verifier needs, as the server defines it. The SDK's webhook constants are
+ * generated from it (packages/client/scripts/generate-contract.mjs), so they have no second definition.
+ */
+export function webhookContract(): Json {
+  return {
+    event_type: TRANSCRIPT_READY_EVENT,
+    api_version: WEBHOOK_API_VERSION,
+    headers: { ...WEBHOOK_HEADERS },
+    signature_version: SIGNATURE_VERSION,
+    timestamp_tolerance_seconds: WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
+    verify_reasons: [...WEBHOOK_VERIFY_REASONS],
   };
 }

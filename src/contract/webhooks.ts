@@ -1,7 +1,7 @@
 /**
  * The webhook contract (docs/webhooks.md): the one definition of the event body, its exact bytes, the request
- * headers, the signature rule and the verifier's reasons. The delivery worker, the OpenAPI document and the SDK's
- * constants (checked against this module by test/contract/webhooks.test.ts) all come from here.
+ * headers, the signature rule and the verifier's reasons. The delivery worker and the OpenAPI document come from
+ * here, and so do the SDK's constants: generated from the document's `x-webhook-contract` (webhook-openapi.ts).
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { StringEnum } from './schemas.js';
@@ -24,6 +24,9 @@ export const WEBHOOK_HEADERS = {
 } as const;
 
 export const WEBHOOK_CONTENT_TYPE = 'application/json';
+
+/** How far a signed timestamp may be from the receiver's clock, either way: the SDK verifier's default. */
+export const WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = 300;
 
 /** Why `verifyWebhook` refused a request (section 12.5). */
 export const WEBHOOK_VERIFY_REASONS = [
@@ -87,7 +90,8 @@ export const SIGNATURE_RULE =
   '`"{ChartHero-Timestamp}.{raw request body}"`, keyed with the UTF-8 bytes of the whole endpoint secret ' +
   '(`whsec_…`, prefix included). During a secret rotation the header holds two comma-separated entries, ' +
   '`v1=<new>,v1=<old>`; accept the request if any entry matches a secret you hold. Compare in constant time over ' +
-  'the exact raw bytes (never a re-serialized body), reject timestamps more than 5 minutes from your clock, and ' +
+  'the exact raw bytes (never a re-serialized body), reject timestamps more than ' +
+  `${WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS / 60} minutes from your clock, and ` +
   'deduplicate by `ChartHero-Event-Id`: delivery is at least once and unordered. Answer any 2xx within 10 seconds; ' +
   'anything else (redirects included, never followed) is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and ' +
   '10 h (±10 %), then the delivery is marked failed.';

@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../src/contract/openapi.js';
-import { SIGNATURE_RULE, transcriptReadyBody, WEBHOOK_HEADERS } from '../../src/contract/webhooks.js';
+import {
+  SIGNATURE_RULE,
+  SIGNATURE_VERSION,
+  TRANSCRIPT_READY_EVENT,
+  transcriptReadyBody,
+  WEBHOOK_API_VERSION,
+  WEBHOOK_HEADERS,
+  WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
+  WEBHOOK_VERIFY_REASONS,
+} from '../../src/contract/webhooks.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: walking a parsed JSON document
 const built = JSON.parse(JSON.stringify(buildOpenApiDocument())) as Record<string, any>;
@@ -58,5 +67,17 @@ describe('the OpenAPI webhooks entry', () => {
     );
     expect(signature.description).toBe(SIGNATURE_RULE);
     expect(operation.responses['2XX'].description).toContain('10 seconds');
+  });
+
+  it('x-webhook-contract carries the constants the SDK is generated from, and the rule states the tolerance', () => {
+    expect(built['x-webhook-contract']).toStrictEqual({
+      event_type: TRANSCRIPT_READY_EVENT,
+      api_version: WEBHOOK_API_VERSION,
+      headers: WEBHOOK_HEADERS,
+      signature_version: SIGNATURE_VERSION,
+      timestamp_tolerance_seconds: WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
+      verify_reasons: [...WEBHOOK_VERIFY_REASONS],
+    });
+    expect(SIGNATURE_RULE).toContain('reject timestamps more than 5 minutes from your clock');
   });
 });

@@ -6,37 +6,30 @@
  *   // event.resources.document_id: fetch the transcript; deduplicate by event.id.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  TRANSCRIPT_READY_EVENT,
+  WEBHOOK_API_VERSION,
+  WEBHOOK_HEADERS,
+  WEBHOOK_SIGNATURE_VERSION,
+  WEBHOOK_VERIFY_REASONS,
+} from './generated/contract.js';
 import type { components } from './generated/openapi.js';
+
+// The constants of the server's webhook contract, generated from the OpenAPI document (`npm run generate`).
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  TRANSCRIPT_READY_EVENT,
+  WEBHOOK_API_VERSION,
+  WEBHOOK_HEADERS,
+  WEBHOOK_VERIFY_REASONS,
+};
 
 export type TranscriptReadyEvent = components['schemas']['TranscriptReadyEvent'];
 /** Every event type ChartHero sends (one so far). */
 export type WebhookEvent = TranscriptReadyEvent;
 
-/** The constants of the server's webhook contract (src/contract/webhooks.ts; a server test checks they agree). */
-export const WEBHOOK_API_VERSION = '2026-05-01';
-export const TRANSCRIPT_READY_EVENT = 'recording.transcript_ready';
-export const WEBHOOK_HEADERS = {
-  contentType: 'Content-Type',
-  eventId: 'ChartHero-Event-Id',
-  deliveryId: 'ChartHero-Delivery-Id',
-  timestamp: 'ChartHero-Timestamp',
-  signature: 'ChartHero-Signature',
-  version: 'ChartHero-Webhook-Version',
-  userAgent: 'User-Agent',
-} as const;
-export const WEBHOOK_VERIFY_REASONS = [
-  'missing_header',
-  'malformed_timestamp',
-  'timestamp_out_of_tolerance',
-  'unsupported_signature_version',
-  'signature_mismatch',
-  'event_id_mismatch',
-  'version_mismatch',
-  'malformed_body',
-] as const;
 export type WebhookVerifyReason = (typeof WEBHOOK_VERIFY_REASONS)[number];
-
-export const DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300;
 
 /** The one error `verifyWebhook` throws; branch on `reason`. */
 export class WebhookVerificationError extends Error {
@@ -119,25 +112,32 @@ export function verifyWebhook(
   }
 
   if (!/^[0-9]{1,15}$/.test(values.timestamp)) {
-    throw new WebhookVerificationError('malformed_timestamp', 'ChartHero-Timestamp is not decimal Unix seconds');
+    throw new WebhookVerificationError(
+      'malformed_timestamp',
+      `${WEBHOOK_HEADERS.timestamp} is not decimal Unix seconds`,
+    );
   }
   const timestamp = Number(values.timestamp);
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
   if (Math.abs(now - timestamp) > tolerance) {
     throw new WebhookVerificationError(
       'timestamp_out_of_tolerance',
-      `ChartHero-Timestamp is more than ${tolerance} seconds from this clock`,
+      `${WEBHOOK_HEADERS.timestamp} is more than ${tolerance} seconds from this clock`,
     );
   }
 
   const entries = values.signature.split(',').map((entry) => entry.trim());
+  const prefix = `${WEBHOOK_SIGNATURE_VERSION}=`;
   const candidates = entries
-    .filter((entry) => entry.startsWith('v1='))
-    .map((entry) => entry.slice(3))
+    .filter((entry) => entry.startsWith(prefix))
+    .map((entry) => entry.slice(prefix.length))
     .filter((hex) => HEX_SHA256.test(hex))
     .map((hex) => Buffer.from(hex, 'hex'));
-  if (!entries.some((entry) => entry.startsWith('v1='))) {
-    throw new WebhookVerificationError('unsupported_signature_version', 'ChartHero-Signature has no v1= entry');
+  if (!entries.some((entry) => entry.startsWith(prefix))) {
+    throw new WebhookVerificationError(
+      'unsupported_signature_version',
+      `${WEBHOOK_HEADERS.signature} has no ${prefix} entry`,
+    );
   }
 
   const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody);
@@ -161,12 +161,12 @@ export function verifyWebhook(
     throw new WebhookVerificationError('malformed_body', 'the body is not a ChartHero webhook event');
   }
   if (event.id !== values.eventId) {
-    throw new WebhookVerificationError('event_id_mismatch', "ChartHero-Event-Id differs from the body's id");
+    throw new WebhookVerificationError('event_id_mismatch', `${WEBHOOK_HEADERS.eventId} differs from the body's id`);
   }
   if (event.api_version !== values.version || event.api_version !== WEBHOOK_API_VERSION) {
     throw new WebhookVerificationError(
       'version_mismatch',
-      `the event's api_version is not ${WEBHOOK_API_VERSION} in both the body and ChartHero-Webhook-Version`,
+      `the event's api_version is not ${WEBHOOK_API_VERSION} in both the body and ${WEBHOOK_HEADERS.version}`,
     );
   }
   return event;

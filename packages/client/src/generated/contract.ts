@@ -42,3 +42,40 @@ export const LIST_LIMIT = { min: 1, max: 100, default: 50 } as const;
 
 /** list_encounters' `offset`: its bounds and default; `next_offset` is null rather than past `max`. */
 export const LIST_OFFSET = { min: 0, max: 10000, default: 0 } as const;
+
+// The webhook contract (`x-webhook-contract`).
+
+/** The one event type sent so far. */
+export const TRANSCRIPT_READY_EVENT = "recording.transcript_ready";
+
+/** The body's `api_version`, also sent as ChartHero-Webhook-Version. */
+export const WEBHOOK_API_VERSION = "2026-05-01";
+
+/** The request headers, by role (names as sent; compare them case-blind). */
+export const WEBHOOK_HEADERS = {
+  contentType: "Content-Type",
+  eventId: "ChartHero-Event-Id",
+  deliveryId: "ChartHero-Delivery-Id",
+  timestamp: "ChartHero-Timestamp",
+  signature: "ChartHero-Signature",
+  version: "ChartHero-Webhook-Version",
+  userAgent: "User-Agent",
+} as const;
+
+/** The scheme of each ChartHero-Signature entry: `<version>=<lowercase hex HMAC-SHA256>`. */
+export const WEBHOOK_SIGNATURE_VERSION = "v1";
+
+/** How far the signed timestamp may be from the receiver's clock, either way, unless told otherwise. */
+export const DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/** Why `verifyWebhook` refused a request. */
+export const WEBHOOK_VERIFY_REASONS = [
+  "missing_header",
+  "malformed_timestamp",
+  "timestamp_out_of_tolerance",
+  "unsupported_signature_version",
+  "signature_mismatch",
+  "event_id_mismatch",
+  "version_mismatch",
+  "malformed_body",
+] as const;

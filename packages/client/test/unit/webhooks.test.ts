@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as server from '../../../../src/contract/webhooks.js';
 import {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
   TRANSCRIPT_READY_EVENT,
   type TranscriptReadyEvent,
   verifyWebhook,
@@ -199,6 +200,7 @@ describe('one contract', () => {
     expect(TRANSCRIPT_READY_EVENT).toBe(server.TRANSCRIPT_READY_EVENT);
     expect(WEBHOOK_HEADERS).toStrictEqual(server.WEBHOOK_HEADERS);
     expect(WEBHOOK_VERIFY_REASONS).toStrictEqual(server.WEBHOOK_VERIFY_REASONS);
+    expect(DEFAULT_WEBHOOK_TOLERANCE_SECONDS).toBe(server.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS);
   });
 
   it("the server's body serializer produces the vectors' body", () => {
