@@ -24,29 +24,8 @@ export type AuditFields = Omit<AuditRow, 'id' | 'chain_id' | 'seq' | 'key_versio
 /** A record placed in its chain: everything stored except the row id (assigned by the database). */
 export type ChainedRecord = Omit<AuditRow, 'id'>;
 
-/** The fixed field order of the canonical encoding; changing it invalidates every stored chain. */
-export const CHAINED_FIELDS = [
-  'chain_id',
-  'seq',
-  'key_version',
-  'at_ms',
-  'event',
-  'request_id',
-  'key_id',
-  'organization_id',
-  'route_id',
-  'method',
-  'status',
-  'reason_code',
-  'resource_ids',
-  'client_ip',
-  'user_agent',
-  'latency_ms',
-  'count',
-] as const satisfies readonly (keyof ChainedRecord)[];
-
-/** The legacy chain's fields, in its order. */
-const LEGACY_FIELDS = [
+/** What a record says, in the order both encodings list it (frozen: changing it invalidates stored chains). */
+const RECORD_FIELDS = [
   'at_ms',
   'event',
   'request_id',
@@ -61,6 +40,18 @@ const LEGACY_FIELDS = [
   'user_agent',
   'latency_ms',
 ] as const satisfies readonly (keyof AuditFields)[];
+
+/** The canonical encoding's field order: the record's place in its chain, what it says, how many it stands for. */
+export const CHAINED_FIELDS = [
+  'chain_id',
+  'seq',
+  'key_version',
+  ...RECORD_FIELDS,
+  'count',
+] as const satisfies readonly (keyof ChainedRecord)[];
+
+/** The legacy chain hashed exactly what a record says, in that order. */
+const LEGACY_FIELDS = RECORD_FIELDS;
 
 function canonicalJson(fields: Record<string, unknown>, names: readonly string[]): string {
   const ordered: Record<string, unknown> = {};
@@ -122,49 +113,54 @@ export function verifyChain(
   keyFor: (version: number) => Buffer | undefined,
   head: ChainHead = EMPTY_HEAD,
 ): ChainVerdict {
-  let expected = head;
-  let checked = 0;
-  for (const row of rows) {
-    const broken = (problem: string): ChainVerdict => ({
-      ok: false,
-      checked,
-      brokenId: Number(row.id),
-      brokenSeq: Number(row.seq),
-      problem,
-    });
-    const seq = Number(row.seq);
-    if (seq !== expected.seq + 1) {
-      return broken(
-        seq > expected.seq + 1
-          ? `records ${expected.seq + 1}${seq - 1 > expected.seq + 1 ? `-${seq - 1}` : ''} of the chain are missing`
-          : `seq ${seq} does not follow ${expected.seq}`,
-      );
-    }
-    if (row.prev_hash !== expected.hash) return broken('prev_hash does not match the previous record');
-    const key = row.key_version === null ? undefined : keyFor(row.key_version);
-    if (key === undefined) return broken(`keyring version ${row.key_version} is not in the keyring`);
-    if (chainHash(key, row.prev_hash, row) !== row.hash) return broken('hash does not match the record contents');
-    expected = { seq, hash: row.hash };
-    checked++;
-  }
-  return { ok: true, checked, head: expected };
+  return checkRows(
+    rows,
+    head,
+    (row) => Number(row.seq),
+    (row, expected) => {
+      const seq = Number(row.seq);
+      if (seq > expected.seq + 1) {
+        return `records ${expected.seq + 1}${seq - 1 > expected.seq + 1 ? `-${seq - 1}` : ''} of the chain are missing`;
+      }
+      if (seq !== expected.seq + 1) return `seq ${seq} does not follow ${expected.seq}`;
+      if (row.prev_hash !== expected.hash) return 'prev_hash does not match the previous record';
+      const key = row.key_version === null ? undefined : keyFor(row.key_version);
+      if (key === undefined) return `keyring version ${row.key_version} is not in the keyring`;
+      if (chainHash(key, row.prev_hash, row) !== row.hash) return 'hash does not match the record contents';
+      return null;
+    },
+  );
 }
 
 /** The legacy chain, in id order (the rows' `seq` is their id). */
 export function verifyLegacyChain(rows: Iterable<AuditRow>, head: ChainHead = EMPTY_HEAD): ChainVerdict {
+  return checkRows(
+    rows,
+    head,
+    (row) => Number(row.id),
+    (row, expected) => {
+      if (row.prev_hash !== expected.hash) return 'prev_hash does not match the previous record';
+      if (legacyHash(row.prev_hash, row) !== row.hash) return 'hash does not match the record contents';
+      return null;
+    },
+  );
+}
+
+/** Walks `rows` after `head`; `problemOf` names what is wrong with a row, given the head before it, or null. */
+function checkRows(
+  rows: Iterable<AuditRow>,
+  head: ChainHead,
+  positionOf: (row: AuditRow) => number,
+  problemOf: (row: AuditRow, expected: ChainHead) => string | null,
+): ChainVerdict {
   let expected = head;
   let checked = 0;
   for (const row of rows) {
-    const broken = (problem: string): ChainVerdict => ({
-      ok: false,
-      checked,
-      brokenId: Number(row.id),
-      brokenSeq: Number(row.id),
-      problem,
-    });
-    if (row.prev_hash !== expected.hash) return broken('prev_hash does not match the previous record');
-    if (legacyHash(row.prev_hash, row) !== row.hash) return broken('hash does not match the record contents');
-    expected = { seq: Number(row.id), hash: row.hash };
+    const problem = problemOf(row, expected);
+    if (problem !== null) {
+      return { ok: false, checked, brokenId: Number(row.id), brokenSeq: positionOf(row), problem };
+    }
+    expected = { seq: positionOf(row), hash: row.hash };
     checked++;
   }
   return { ok: true, checked, head: expected };

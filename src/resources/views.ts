@@ -1,6 +1,6 @@
 /** Stored rows → the response bodies of docs/api.md. */
 import type { DocumentRow, EncounterRow, PatientRow } from '../store/clinical.js';
-import { formatTimestamp } from '../time.js';
+import { formatOptionalTimestamp, formatTimestamp } from '../time.js';
 
 /** A document as an encounter lists it: its detail view's identifying fields. */
 function documentSummary(document: DocumentRow) {
@@ -16,7 +16,7 @@ export function encounterView(encounter: EncounterRow, patient: PatientRow | und
     status: encounter.status,
     created_at: formatTimestamp(encounter.created_at_ms),
     updated_at: formatTimestamp(encounter.updated_at_ms),
-    date_of_service: encounter.date_of_service_ms === null ? null : formatTimestamp(encounter.date_of_service_ms),
+    date_of_service: formatOptionalTimestamp(encounter.date_of_service_ms),
     patient: {
       patient_id: encounter.patient_id,
       first_name: patient?.first_name ?? null,
