@@ -18,7 +18,7 @@ import pino from 'pino';
 import type { Keyring } from '../src/access/digest-keyring.js';
 import { importNdjsonFile } from '../src/import/importer.js';
 import type { AudioStorage } from '../src/media/storage.js';
-import { openStore } from '../src/store/db.js';
+import { openStore, postgresConnectionString } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import { insertOrganization } from '../src/store/organizations.js';
 import { countDeliveriesByState, insertWebhookEndpoint } from '../src/store/webhooks.js';
@@ -29,7 +29,8 @@ import { startWebhookWorker } from '../src/webhooks/worker.js';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ENDPOINTS = 3;
-const pgBase = process.env.BENCH_DATABASE_URL;
+// The same user default as the server's own connections (the OS user when the URL and the environment name none).
+const pgBase = process.env.BENCH_DATABASE_URL && postgresConnectionString(process.env.BENCH_DATABASE_URL);
 
 const dir = mkdtempSync(join(tmpdir(), 'charthero-bench-webhooks-'));
 let databaseUrl = `sqlite:${join(dir, 'bench.sqlite')}`;

@@ -1,7 +1,7 @@
 /** Read queries over clinical data: encounters, patients, documents, transcripts and recordings. */
 import type { Kysely, Selectable } from 'kysely';
 import { SUPPORTED_DOCUMENT_TYPES } from '../contract/schemas.js';
-import { compiledQuery, PLACEHOLDER, placeholders } from './compiled.js';
+import { compiledQuery, PLACEHOLDER, paddedInList, placeholders } from './compiled.js';
 import type {
   Database,
   DocumentsTable,
@@ -72,7 +72,7 @@ const patientsByIds = compiledQuery<PatientRow>(
 
 export async function findPatients(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, PatientRow>> {
   if (ids.length === 0) return new Map();
-  const rows = await patientsByIds.rows(db, [...new Set(ids)]);
+  const rows = await patientsByIds.rows(db, paddedInList([...new Set(ids)]));
   return new Map(rows.map((row) => [row.id, row]));
 }
 
@@ -83,7 +83,7 @@ export async function listedDocuments(
 ): Promise<Map<string, DocumentRow[]>> {
   const byEncounter = new Map<string, DocumentRow[]>(encounterIds.map((id) => [id, []]));
   if (encounterIds.length === 0) return byEncounter;
-  const rows = await documentsOfEncounters.rows(db, [...encounterIds, 1, ...SUPPORTED_DOCUMENT_TYPES]);
+  const rows = await documentsOfEncounters.rows(db, [...paddedInList(encounterIds), 1, ...SUPPORTED_DOCUMENT_TYPES]);
   for (const row of rows) byEncounter.get(row.encounter_id)?.push(row);
   return byEncounter;
 }

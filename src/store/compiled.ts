@@ -51,3 +51,13 @@ export function compiledQuery<Row>(
 export function placeholders(count: number): string[] {
   return Array.from({ length: count }, () => PLACEHOLDER);
 }
+
+/**
+ * `values` (at least one) padded to the next power of two by repeating the first: an `in` list means the same with
+ * repeats, and list pages then need at most eight compiled statements instead of one per page size.
+ */
+export function paddedInList<T>(values: readonly T[]): T[] {
+  let size = 1;
+  while (size < values.length) size *= 2;
+  return [...values, ...Array.from({ length: size - values.length }, () => values[0]!)];
+}
