@@ -24,7 +24,7 @@ export const KEY_RANDOM_LENGTH = 32;
 export const KEY_CHECKSUM_LENGTH = 6;
 
 /** `CHARTHERO_AUTH_FAILURE_LIMIT`: failed authentications per client address per window (docs/limits.md); 0 = off. */
-export const AUTH_FAILURE_LIMIT: IntegerBound = { min: 0, max: 1_000_000, default: 20 };
+export const AUTH_FAILURE_LIMIT: IntegerBound = { min: 0, max: 1000, default: 20 };
 /** The window of the failed-authentication throttle (step 5a, docs/limits.md). */
 export const AUTH_FAILURE_WINDOW_SECONDS = 10;
 

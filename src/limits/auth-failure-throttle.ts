@@ -4,8 +4,9 @@
  * refused before the digest, so an invalid-key flood costs neither an HMAC nor a database read per request.
  *
  * Per process and in memory: the point is to bound the work an address can cause here, and a restart forgetting
- * the counts only gives back one window's budget. The addresses tracked at once are bounded (least recently
- * failing forgotten first), so a flood from many addresses cannot grow memory without limit either.
+ * the counts only gives back one window's budget. Memory is bounded: at most limit + 1 times per address, and at
+ * most TRACKED_ADDRESSES addresses (least recently failing forgotten first), so a flood from many addresses cannot
+ * grow it without limit either (at the default limit, about 20 MB at the worst).
  */
 import { LRUCache } from 'lru-cache';
 import { AUTH_FAILURE_WINDOW_SECONDS } from '../contract/bounds.js';
@@ -63,7 +64,8 @@ export function createAuthFailureThrottle(limit: number): AuthFailureThrottle {
         return;
       }
       times.push(nowMs);
-      if (times.length > limit + 1) times.shift();
+      // Only the newest limit + 1 failures within the window can decide anything.
+      while (times.length > limit + 1 || times[0]! <= nowMs - WINDOW_MS) times.shift();
     },
   };
 }

@@ -20,6 +20,17 @@ describe('createAuthFailureThrottle', () => {
     expect(throttle.retryAfterSeconds('b', s(2.5)), 'other addresses are unaffected').toBeNull();
   });
 
+  it('keeps no failure past the window: old ones neither count nor take memory', () => {
+    const throttle = createAuthFailureThrottle(2);
+    throttle.recordFailure('a', s(0));
+    throttle.recordFailure('a', s(1));
+    throttle.recordFailure('a', s(20));
+    throttle.recordFailure('a', s(21));
+    expect(throttle.retryAfterSeconds('a', s(21.5)), 'two failures in the last 10 s').toBeNull();
+    throttle.recordFailure('a', s(22));
+    expect(throttle.retryAfterSeconds('a', s(22)), 'three: the oldest (at 20) leaves at 30').toBe(8);
+  });
+
   it('with limit 0 never throttles', () => {
     const throttle = createAuthFailureThrottle(0);
     for (let i = 0; i < 1000; i++) throttle.recordFailure('a', i);
