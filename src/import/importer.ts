@@ -40,6 +40,7 @@ import {
   upsertRecordings,
   upsertTranscripts,
 } from '../store/clinical-upserts.js';
+import { inTransaction } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import { createTranscriptReadyEvents } from '../webhooks/outbox.js';
 import { ImportError } from './import-error.js';
@@ -315,7 +316,7 @@ export async function importLines(
   const copies = new CopySpool();
   await copies.open();
   try {
-    await db.transaction().execute(async (trx) => {
+    await inTransaction(db, async (trx) => {
       const source = lines[Symbol.asyncIterator]();
       try {
         await importChunks(trx, source, summary, folder, copies);

@@ -63,3 +63,8 @@ export function databaseAnswers(db: Kysely<Database>): Promise<boolean> {
     .then(() => true)
     .catch(() => false);
 }
+
+/** Runs `work` in one transaction: all of it commits, or none (the import's all-or-nothing, docs/import.md). */
+export function inTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(work);
+}
