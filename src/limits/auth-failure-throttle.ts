@@ -31,10 +31,15 @@ const FAILED_AUTHENTICATION: ReadonlySet<ReasonCode> = new Set([
   'expired_key',
 ]);
 
+const THROTTLED_MESSAGE = 'Too many failed authentications from this client address.';
+
 /** Step 5a: 429 `rate_limited` with `Retry-After` while `address` is over its budget. */
 export function requireAuthFailureBudget(throttle: AuthFailureThrottle, address: string, nowMs: number): void {
   const retryAfterSeconds = throttle.retryAfterSeconds(address, nowMs);
-  if (retryAfterSeconds !== null) throw new PublicError('rate_limited', { retryAfterSeconds });
+  if (retryAfterSeconds !== null) {
+    // The registry's message speaks of the key's rate; this refusal is about the address, whatever key it sends.
+    throw new PublicError('rate_limited', { retryAfterSeconds, message: THROTTLED_MESSAGE });
+  }
 }
 
 /** Counts `error` against `address` when it is one of step 7's failed authentications. */

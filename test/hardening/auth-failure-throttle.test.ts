@@ -54,6 +54,7 @@ describe('with the default limit (20 failures per 10 s)', () => {
     const throttled = await request(h, makeToken('test'));
     expectError(throttled, { reason_code: 'rate_limited', rateLimitHeaders: false });
     expect(throttled.headers['retry-after']).toBe('10');
+    expect(throttled.json().message).toBe('Too many failed authentications from this client address.');
     // Even the valid key: the address has spent its budget, and checking the key would cost the digest it saves.
     expectError(await request(h, h.fixture.keys.full.secret), { reason_code: 'rate_limited', rateLimitHeaders: false });
     expect(spy.reads(), 'a throttled request costs no digest and no database read').toBe(0);
