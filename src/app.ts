@@ -12,6 +12,7 @@ import { escapeUndecodablePath } from './http/raw-url.js';
 import { requestIdFor } from './http/request-id.js';
 import { registerRequestMetrics } from './http/request-metrics.js';
 import { decorateRequestState } from './http/request-state.js';
+import { SECURITY_HEADERS } from './http/security-headers.js';
 import { sendError, toPublicError } from './http/send-error.js';
 import { registerServiceRoutes } from './http/service-routes.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -27,12 +28,6 @@ export interface AppDeps extends PipelineDeps {
   /** Registers extra routes (the media path of file storage) on the instance. */
   extraRoutes?: (app: FastifyInstance) => void;
 }
-
-const SECURITY_HEADERS = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
 
 /** CHARTHERO_TRUST_PROXY as Fastify's `trustProxy`: a hop count trusts that many hops nearest the server. */
 function trustedProxies(setting: Config['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {

@@ -6,6 +6,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { SECURITY_HEADER_LINES } from './security-headers.js';
 
 export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
   // A reset connection has nobody left to answer.
@@ -14,8 +15,7 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-        'Connection: close\r\nContent-Length: 0\r\n' +
-        'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n\r\n',
+        `Connection: close\r\nContent-Length: 0\r\n${SECURITY_HEADER_LINES}\r\n`,
     );
   }
   socket.destroy(error);

@@ -10,14 +10,9 @@ import {
   MAX_REQUEST_BODY_BYTES,
   REQUEST_TIMEOUT_MS,
 } from '../contract/bounds.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
-
-const SECURITY_HEADERS = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
 
 /** A `serverFactory` for Fastify: `handler` is Fastify's; `maxConnections` the per-process cap. */
 export function limitedHttpServer(maxConnections: number): (handler: Handler) => Server {
