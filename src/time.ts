@@ -61,10 +61,38 @@ export function parseDate(text: string): string | null {
   return validDate(year, month, day) ? text : null;
 }
 
-/** Epoch milliseconds → RFC 3339 UTC with `Z`; whole seconds unless the value carries milliseconds. */
+const MS_PER_DAY = 86_400_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
+
+/**
+ * Epoch milliseconds → RFC 3339 UTC with `Z`; whole seconds unless the value carries milliseconds.
+ * Calendar arithmetic instead of `new Date(ms).toISOString()`: a third of its cost and no Date object, which counts
+ * on a list page that formats 500 instants (bench/README.md). Days → year/month/day is H. Hinnant's
+ * `civil_from_days`; valid for the 0001–9999 instants parseTimestamp admits.
+ */
 export function formatTimestamp(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return ms % 1000 === 0 ? `${iso.slice(0, 19)}Z` : iso;
+  const days = Math.floor(ms / MS_PER_DAY);
+  let rest = ms - days * MS_PER_DAY;
+  const shifted = days + 719_468; // days since 0000-03-01, the start of a 400-year era
+  const era = Math.floor(shifted / 146_097);
+  const dayOfEra = shifted - era * 146_097;
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+  );
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const millis = rest % 1000;
+  rest = (rest - millis) / 1000;
+  const seconds = rest % 60;
+  rest = (rest - seconds) / 60;
+  const minutes = rest % 60;
+  const hours = (rest - minutes) / 60;
+  const text = `${TWO_DIGITS[Math.floor(year / 100)]}${TWO_DIGITS[year % 100]}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}T${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}`;
+  if (millis === 0) return `${text}Z`;
+  return `${text}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }
 
 /** formatTimestamp for a column that may be empty (never used, never expires): null stays null. */
