@@ -6,6 +6,7 @@ import { isValidId } from '../contract/ids.js';
 import {
   type EncounterRow,
   findEncounter,
+  findEncounterWithDetails,
   findPatients,
   listEncounterPage,
   listedDocuments,
@@ -15,17 +16,22 @@ import type { ResourceRequest, ResourceResult } from './context.js';
 import { encounterView } from './views.js';
 
 /** Step 12's encounter checks, in order: exists → same organization → not demo/training → available. */
+function requireAccessibleEncounter<Row extends EncounterRow>(encounter: Row | undefined, organizationId: string): Row {
+  if (!encounter) throw new PublicError('encounter_not_found');
+  if (encounter.organization_id !== organizationId) throw new PublicError('cross_organization_denied');
+  if (encounter.origin !== 'clinical') throw new PublicError('demo_training_denied');
+  if (encounter.available !== 1) throw new PublicError('encounter_not_found');
+  return encounter;
+}
+
+/** The encounter a detail route names, once step 12's checks pass. */
 export async function requireEncounter(
   db: Kysely<Database>,
   organizationId: string,
   encounterId: string | undefined,
 ): Promise<EncounterRow> {
   const encounter = isValidId(encounterId) ? await findEncounter(db, encounterId) : undefined;
-  if (!encounter) throw new PublicError('encounter_not_found');
-  if (encounter.organization_id !== organizationId) throw new PublicError('cross_organization_denied');
-  if (encounter.origin !== 'clinical') throw new PublicError('demo_training_denied');
-  if (encounter.available !== 1) throw new PublicError('encounter_not_found');
-  return encounter;
+  return requireAccessibleEncounter(encounter, organizationId);
 }
 
 async function encounterViews(db: Kysely<Database>, encounters: EncounterRow[]) {
@@ -80,7 +86,29 @@ export async function listEncounters(request: ResourceRequest): Promise<Resource
 }
 
 export async function getEncounter(request: ResourceRequest): Promise<ResourceResult> {
-  const encounter = await requireEncounter(request.db, request.organizationId, request.params.encounter_id);
-  const [view] = await encounterViews(request.db, [encounter]);
-  return { body: { encounter: view }, resourceIds: disclosedIds([view!]) };
+  const encounterId = request.params.encounter_id;
+  const rows = isValidId(encounterId) ? await findEncounterWithDetails(request.db, encounterId) : [];
+  const encounter = requireAccessibleEncounter(rows[0], request.organizationId);
+  const patient = {
+    first_name: encounter.patient_first_name,
+    last_name: encounter.patient_last_name,
+    date_of_birth: encounter.patient_date_of_birth,
+  };
+  const documents = rows.flatMap((row) =>
+    row.document_id === null
+      ? []
+      : [
+          {
+            id: row.document_id,
+            encounter_id: row.id,
+            schema_type: row.document_schema_type!,
+            title: row.document_title,
+            status: row.document_status,
+            created_at_ms: row.document_created_at_ms!,
+            updated_at_ms: row.document_updated_at_ms!,
+          },
+        ],
+  );
+  const view = encounterView(encounter, patient, documents);
+  return { body: { encounter: view }, resourceIds: disclosedIds([view]) };
 }

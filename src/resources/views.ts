@@ -1,14 +1,27 @@
 /** Stored rows → the response bodies of docs/api.md. */
-import type { DocumentRow, EncounterRow, PatientRow } from '../store/clinical.js';
+import type { DocumentRow, DocumentSummaryRow, EncounterRow, PatientRow } from '../store/clinical.js';
 import { formatOptionalTimestamp, formatTimestamp } from '../time.js';
 
+/** What an encounter shows of its patient. */
+export type PatientSummary = Pick<PatientRow, 'first_name' | 'last_name' | 'date_of_birth'>;
+
 /** A document as an encounter lists it: its detail view's identifying fields. */
-function documentSummary(document: DocumentRow) {
-  const { document_id, schema_type, title, status, created_at, updated_at } = documentView(document);
-  return { document_id, schema_type, title, status, created_at, updated_at };
+function documentSummary(document: DocumentSummaryRow) {
+  return {
+    document_id: document.id,
+    schema_type: document.schema_type,
+    title: document.title,
+    status: document.status,
+    created_at: formatTimestamp(document.created_at_ms),
+    updated_at: formatTimestamp(document.updated_at_ms),
+  };
 }
 
-export function encounterView(encounter: EncounterRow, patient: PatientRow | undefined, documents: DocumentRow[]) {
+export function encounterView(
+  encounter: EncounterRow,
+  patient: PatientSummary | undefined,
+  documents: readonly DocumentSummaryRow[],
+) {
   return {
     encounter_id: encounter.id,
     organization_id: encounter.organization_id,

@@ -1,7 +1,7 @@
 /** Read queries over clinical data: encounters, patients, documents, transcripts and recordings. */
 import type { Kysely, Selectable } from 'kysely';
 import { SUPPORTED_DOCUMENT_TYPES } from '../contract/schemas.js';
-import { compiledQuery, PLACEHOLDER, paddedInList, placeholders } from './compiled.js';
+import { type Compiled, compiledQuery, PLACEHOLDER, paddedInList, placeholders } from './compiled.js';
 import type {
   Database,
   DocumentsTable,
@@ -42,27 +42,45 @@ export async function findEncounter(db: Kysely<Database>, id: string): Promise<E
  * reads ~140 pages instead of ~10,000 on PostgreSQL (bench/postgres-plans.md).
  */
 export async function listEncounterPage(db: Kysely<Database>, query: EncounterPageQuery): Promise<EncounterRow[]> {
-  let page = db
-    .selectFrom('encounters')
-    .select('id')
-    .where('organization_id', '=', query.organizationId)
-    .where('origin', '=', 'clinical')
-    .where('available', '=', 1);
-  if (query.startMs !== null) page = page.where('created_at_ms', '>=', query.startMs);
-  if (query.endMs !== null) page = page.where('created_at_ms', '<', query.endMs);
-  const ids = page
-    .orderBy('created_at_ms', query.order)
-    .orderBy('id', query.order)
-    .limit(query.limit)
-    .offset(query.offset)
-    .as('page');
-  return db
-    .selectFrom('encounters')
-    .innerJoin(ids, 'page.id', 'encounters.id')
-    .selectAll('encounters')
-    .orderBy('encounters.created_at_ms', query.order)
-    .orderBy('encounters.id', query.order)
-    .execute();
+  const parameters: unknown[] = [query.organizationId, 'clinical', 1];
+  if (query.startMs !== null) parameters.push(query.startMs);
+  if (query.endMs !== null) parameters.push(query.endMs);
+  parameters.push(query.limit, query.offset);
+  return encounterPage(query.order, query.startMs !== null, query.endMs !== null).rows(db, parameters);
+}
+
+/** The page query of each order and filter combination (eight), each compiled once. */
+const encounterPages = new Map<string, Compiled<EncounterRow>>();
+
+function encounterPage(order: 'asc' | 'desc', fromStart: boolean, beforeEnd: boolean): Compiled<EncounterRow> {
+  const shape = `${order}:${fromStart}:${beforeEnd}`;
+  let compiled = encounterPages.get(shape);
+  if (compiled === undefined) {
+    compiled = compiledQuery<EncounterRow>((db) => {
+      let page = db
+        .selectFrom('encounters')
+        .select('id')
+        .where('organization_id', '=', PLACEHOLDER)
+        .where('origin', '=', PLACEHOLDER)
+        .where('available', '=', PLACEHOLDER as unknown as number);
+      if (fromStart) page = page.where('created_at_ms', '>=', PLACEHOLDER as unknown as number);
+      if (beforeEnd) page = page.where('created_at_ms', '<', PLACEHOLDER as unknown as number);
+      const ids = page
+        .orderBy('created_at_ms', order)
+        .orderBy('id', order)
+        .limit(PLACEHOLDER as unknown as number)
+        .offset(PLACEHOLDER as unknown as number)
+        .as('page');
+      return db
+        .selectFrom('encounters')
+        .innerJoin(ids, 'page.id', 'encounters.id')
+        .selectAll('encounters')
+        .orderBy('encounters.created_at_ms', order)
+        .orderBy('encounters.id', order);
+    });
+    encounterPages.set(shape, compiled);
+  }
+  return compiled;
 }
 
 const patientsByIds = compiledQuery<PatientRow>(
@@ -76,31 +94,95 @@ export async function findPatients(db: Kysely<Database>, ids: readonly string[])
   return new Map(rows.map((row) => [row.id, row]));
 }
 
+/** What an encounter shows of each of its documents: no content, which a list page would otherwise read for every note. */
+const SUMMARY_COLUMNS = [
+  'id',
+  'encounter_id',
+  'schema_type',
+  'title',
+  'status',
+  'created_at_ms',
+  'updated_at_ms',
+] as const;
+export type DocumentSummaryRow = Pick<DocumentRow, (typeof SUMMARY_COLUMNS)[number]>;
+
 /** The supported, available documents of each encounter, oldest first. */
 export async function listedDocuments(
   db: Kysely<Database>,
   encounterIds: readonly string[],
-): Promise<Map<string, DocumentRow[]>> {
-  const byEncounter = new Map<string, DocumentRow[]>(encounterIds.map((id) => [id, []]));
+): Promise<Map<string, DocumentSummaryRow[]>> {
+  const byEncounter = new Map<string, DocumentSummaryRow[]>(encounterIds.map((id) => [id, []]));
   if (encounterIds.length === 0) return byEncounter;
-  const rows = await documentsOfEncounters.rows(db, [...paddedInList(encounterIds), 1, ...SUPPORTED_DOCUMENT_TYPES]);
+  const rows = await documentsOfEncounters.rows(db, [...paddedInList(encounterIds), ...LISTED_DOCUMENT_VALUES]);
   for (const row of rows) byEncounter.get(row.encounter_id)?.push(row);
   return byEncounter;
 }
 
-const documentsOfEncounters = compiledQuery<DocumentRow>(
+/** The values the listed-document condition binds, in its placeholders' order: available, then the types. */
+const LISTED_DOCUMENT_VALUES = [1, ...SUPPORTED_DOCUMENT_TYPES];
+
+const documentsOfEncounters = compiledQuery<DocumentSummaryRow>(
   (db, count) =>
     db
       .selectFrom('documents')
-      .selectAll()
+      .select(SUMMARY_COLUMNS)
       .where('encounter_id', 'in', placeholders(count))
       .where('available', '=', PLACEHOLDER as unknown as number)
       .where('schema_type', 'in', placeholders(SUPPORTED_DOCUMENT_TYPES.length))
       .orderBy('encounter_id')
       .orderBy('created_at_ms')
       .orderBy('id'),
-  (parameters) => parameters.length - 1 - SUPPORTED_DOCUMENT_TYPES.length,
+  (parameters) => parameters.length - LISTED_DOCUMENT_VALUES.length,
 );
+
+/** An encounter with its patient's name and birth date and one of its listed documents (or none) per row. */
+export interface EncounterDetailRow extends EncounterRow {
+  patient_first_name: string | null;
+  patient_last_name: string | null;
+  patient_date_of_birth: string | null;
+  document_id: string | null;
+  document_schema_type: string | null;
+  document_title: string | null;
+  document_status: string | null;
+  document_created_at_ms: number | null;
+  document_updated_at_ms: number | null;
+}
+
+/**
+ * get_encounter's reads in one statement: the encounter, its patient and its listed documents (one row per
+ * document, oldest first; one row with null document columns when it has none). A round trip each was most of the
+ * route's database cost on PostgreSQL (bench/README.md). The documents join repeats listedDocuments' condition.
+ */
+const encounterWithDetails = compiledQuery<EncounterDetailRow>((db) =>
+  db
+    .selectFrom('encounters')
+    .leftJoin('patients', 'patients.id', 'encounters.patient_id')
+    .leftJoin('documents', (join) =>
+      join
+        .onRef('documents.encounter_id', '=', 'encounters.id')
+        .on('documents.available', '=', PLACEHOLDER as unknown as number)
+        .on('documents.schema_type', 'in', placeholders(SUPPORTED_DOCUMENT_TYPES.length)),
+    )
+    .selectAll('encounters')
+    .select([
+      'patients.first_name as patient_first_name',
+      'patients.last_name as patient_last_name',
+      'patients.date_of_birth as patient_date_of_birth',
+      'documents.id as document_id',
+      'documents.schema_type as document_schema_type',
+      'documents.title as document_title',
+      'documents.status as document_status',
+      'documents.created_at_ms as document_created_at_ms',
+      'documents.updated_at_ms as document_updated_at_ms',
+    ])
+    .where('encounters.id', '=', PLACEHOLDER)
+    .orderBy('documents.created_at_ms')
+    .orderBy('documents.id'),
+);
+
+export async function findEncounterWithDetails(db: Kysely<Database>, id: string): Promise<EncounterDetailRow[]> {
+  return encounterWithDetails.rows(db, [...LISTED_DOCUMENT_VALUES, id]);
+}
 
 const documentById = compiledQuery<DocumentRow>((db) =>
   db.selectFrom('documents').selectAll().where('id', '=', PLACEHOLDER),
