@@ -11,8 +11,10 @@ import { PUBLIC_ROUTES } from '../contract/routes.js';
 import { loggableError } from '../error-log.js';
 import { rateLimitHeaders } from '../limits/rate-limiter.js';
 import { emptyTrace, handlePublicRequest, type PipelineDeps } from '../pipeline.js';
+import { SerializedJson } from '../resources/context.js';
 import { rawHeaderValues, rawQueryOf } from './raw-url.js';
 import './request-state.js';
+import { JSON_CONTENT_TYPE } from './content-types.js';
 
 /** Requests already audited, and when each public request started (for the latency of an aborted one). */
 const audited = new WeakSet<FastifyRequest>();
@@ -70,10 +72,7 @@ async function commitDisclosure(
     request.log.warn({ error: loggableError(error) }, 'audit records not committed; answering 503');
     const refusal = new PublicError('datastore_unavailable');
     request.reasonCode = refusal.code;
-    reply
-      .code(refusal.status)
-      .header('retry-after', String(refusal.retryAfterSeconds))
-      .type('application/json; charset=utf-8');
+    reply.code(refusal.status).header('retry-after', String(refusal.retryAfterSeconds)).type(JSON_CONTENT_TYPE);
     for (const event of auditEvents(request, refusal.status, latencyMs)) audit.record(event);
     return JSON.stringify(refusal.toBody());
   }
@@ -103,14 +102,14 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
   });
 
   for (const route of PUBLIC_ROUTES) {
-    app.get(route.path, { schema: { response: { 200: route.response } } }, async (request) => {
+    app.get(route.path, { schema: { response: { 200: route.response } } }, async (request, reply) => {
       const params = request.params as Record<string, string>;
       // The router lets a trailing `/` match an empty last id; like `//`, that path names no route (step 1).
       if (Object.values(params).includes('')) throw new PublicError('route_not_found');
       request.publicRoute = route;
       request.trace = emptyTrace();
       startedAt.set(request, performance.now());
-      return handlePublicRequest(
+      const body = await handlePublicRequest(
         deps,
         route,
         {
@@ -121,6 +120,10 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
         },
         request.trace,
       );
+      if (!(body instanceof SerializedJson)) return body;
+      // A string with a JSON content type skips the serializer; the header is the one the serializer sets.
+      reply.type(JSON_CONTENT_TYPE);
+      return body.text;
     });
   }
 }

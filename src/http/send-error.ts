@@ -4,6 +4,7 @@ import { PublicError } from '../contract/errors.js';
 import { loggableError } from '../error-log.js';
 import { isDatastoreFault } from '../store/db.js';
 import './request-state.js';
+import { JSON_CONTENT_TYPE } from './content-types.js';
 
 /** Any thrown value → the public error it stands for; unexpected ones are logged (never shown) as internal. */
 export function toPublicError(error: unknown, log: FastifyBaseLogger): PublicError {
@@ -24,5 +25,5 @@ export function sendError(reply: FastifyReply, error: PublicError, extraHeaders:
     reply.header('www-authenticate', `Bearer realm="charthero"${challenge}`);
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-  return reply.code(error.status).type('application/json; charset=utf-8').send(error.toBody());
+  return reply.code(error.status).type(JSON_CONTENT_TYPE).send(error.toBody());
 }

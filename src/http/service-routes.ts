@@ -4,6 +4,7 @@ import type { KeyringSource } from '../access/keyring-source.js';
 import { buildOpenApiDocument } from '../contract/openapi.js';
 import { OPENAPI_PATH } from '../contract/routes.js';
 import { databaseAnswers, type Store } from '../store/db.js';
+import { JSON_CONTENT_TYPE } from './content-types.js';
 
 export function registerServiceRoutes(app: FastifyInstance, store: Store, keyring: KeyringSource): void {
   const openapi = JSON.stringify(buildOpenApiDocument());
@@ -27,5 +28,5 @@ export function registerServiceRoutes(app: FastifyInstance, store: Store, keyrin
     };
   });
 
-  app.get(OPENAPI_PATH, async (_request, reply) => reply.type('application/json; charset=utf-8').send(openapi));
+  app.get(OPENAPI_PATH, async (_request, reply) => reply.type(JSON_CONTENT_TYPE).send(openapi));
 }

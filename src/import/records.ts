@@ -10,6 +10,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ID_PATTERN } from '../contract/ids.js';
 import type { DocumentRow, EncounterRow, PatientRow, TranscriptRow } from '../store/clinical.js';
 import type { OrganizationInput } from '../store/clinical-upserts.js';
+import { storedTurns } from '../store/transcript-turns.js';
 import { parseDate, parseTimestamp } from '../time.js';
 
 /** A problem with one record; the importer prefixes it with `line N: `. */
@@ -319,14 +320,14 @@ export function parseRecord(value: unknown): ParsedRecord {
     }
     case 'transcript': {
       const record = validated(type, value);
-      // The API promises turns in time order; checking here keeps the read path free of sorting.
+      // The API promises turns in time order: starts out of order are refused, turns that start together are
+      // stored by their end (storedTurns), and the read path sends the column as it is.
       record.turns.forEach((turn, index) => {
         if (turn.end < turn.start) fail(type, `turns[${index}].end`, 'must not be before start');
         if (index > 0 && turn.start < record.turns[index - 1]!.start) {
           fail(type, `turns[${index}].start`, 'turns must be in time order');
         }
       });
-      const turns = record.turns.map(({ speaker, start, end, text }) => ({ speaker, start, end, text }));
       return {
         type,
         row: {
@@ -334,7 +335,7 @@ export function parseRecord(value: unknown): ParsedRecord {
           provider: record.provider,
           audio_duration_seconds: record.audio_duration_seconds ?? null,
           finalized_at_ms: optionalTimestamp(type, 'finalized_at', record.finalized_at),
-          turns: JSON.stringify(turns),
+          turns: storedTurns(record.turns),
         },
       };
     }

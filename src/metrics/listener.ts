@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PublicError } from '../contract/errors.js';
+import { JSON_CONTENT_TYPE } from '../http/content-types.js';
 import type { Metrics } from './metrics.js';
 
 export interface MetricsListener {
@@ -15,7 +16,7 @@ export interface MetricsListener {
 const HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
 function sendError(response: ServerResponse, error: PublicError, headers: Record<string, string> = {}) {
-  response.writeHead(error.status, { ...HEADERS, ...headers, 'content-type': 'application/json; charset=utf-8' });
+  response.writeHead(error.status, { ...HEADERS, ...headers, 'content-type': JSON_CONTENT_TYPE });
   response.end(JSON.stringify(error.toBody()));
 }
 

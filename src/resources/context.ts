@@ -14,7 +14,13 @@ export interface ResourceRequest {
   query: ListQuery;
 }
 
+/** A response body already written as JSON, sent as it is instead of through the route's serializer. */
+export class SerializedJson {
+  constructor(readonly text: string) {}
+}
+
 export interface ResourceResult {
+  /** An object for the route's response serializer, or text already serialized. */
   body: unknown;
   /** Every encounter, document or recording id the response discloses, for the audit ledger. */
   resourceIds: string[];

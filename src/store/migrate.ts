@@ -4,6 +4,7 @@ import type { Dialect, Store } from './db.js';
 import * as initial from './migrations/001-initial.js';
 import * as auditLedger from './migrations/002-audit-ledger.js';
 import * as webhooks from './migrations/003-webhooks.js';
+import * as storedTurns from './migrations/004-stored-turns.js';
 import { SQLITE_STARTUP_WAIT_MS } from './sqlite.js';
 
 /**
@@ -18,13 +19,14 @@ function provider(dialect: Dialect): MigrationProvider {
     '001-initial': { up: (db: Kysely<unknown>) => initial.up(db, dialect) },
     '002-audit-ledger': { up: (db: Kysely<unknown>) => auditLedger.up(db) },
     '003-webhooks': { up: (db: Kysely<unknown>) => webhooks.up(db, dialect) },
+    '004-stored-turns': { up: (db: Kysely<unknown>) => storedTurns.up(db) },
   };
   return { getMigrations: async () => migrations };
 }
 
 export async function migrate(store: Store): Promise<string[]> {
-  // Migration names are reserved per feature (002 audit, 003 webhooks, 004 store) and may land in any order: a
-  // database that already ran 003 must still accept 002 when it arrives later.
+  // Migration names were reserved per feature (002 audit, 003 webhooks) and may land in any order: a database that
+  // already ran 003 must still accept 002 when it arrives later.
   const migrator = new Migrator({ db: store.db, provider: provider(store.dialect), allowUnorderedMigrations: true });
   let restoreBusyTimeout: number | undefined;
   if (store.dialect === 'sqlite') {

@@ -218,7 +218,7 @@ export const DOCUMENTS = {
   },
 };
 
-/** The fixture stores the turns out of order; the API returns them in time order. */
+/** The fixture's stored turns, as the API returns them. */
 export const TRANSCRIPT_TURNS = [
   { speaker: 'clinician', start: 0, end: 1.6, text: 'Good morning.' },
   { speaker: 'patient', start: 1.6, end: 3.2, text: 'Morning, doctor.' },

@@ -172,10 +172,10 @@ export async function loadFixture(runtime: Runtime, config: Config, dir: string)
     ])
     .execute();
 
-  const turns = JSON.stringify([
-    { speaker: 'patient', start: 1.6, end: 3.2, text: 'Morning, doctor.' },
-    { speaker: 'clinician', start: 0.0, end: 1.6, text: 'Good morning.' },
-  ]);
+  // The stored form (src/store/transcript-turns.ts): the public fields in time order, as the import writes them.
+  const turns =
+    '[{"speaker":"clinician","start":0,"end":1.6,"text":"Good morning."},' +
+    '{"speaker":"patient","start":1.6,"end":3.2,"text":"Morning, doctor."}]';
   await db
     .insertInto('transcripts')
     .values([

@@ -3,15 +3,24 @@
  * transcript document, turns in time order.
  */
 import { describe, it } from 'vitest';
+import { importLines } from '../../../src/import/importer.js';
 import { expectOk } from '../../support/expect-error.js';
 import { TRANSCRIPT_TURNS } from '../../support/expected.js';
 import { auth, pathOf, send } from '../../support/requests.js';
 import { useHarness } from '../../support/use-harness.js';
 
+/** Imports records through the real importer, as `charthero import` would. */
+async function importRecords(h: ReturnType<typeof useHarness>, records: readonly object[]): Promise<void> {
+  async function* lines() {
+    for (const [index, record] of records.entries()) yield { line: index + 1, text: JSON.stringify(record) };
+  }
+  await importLines(h.runtime.store.db, h.runtime.storage, lines(), h.dir);
+}
+
 describe('get_transcript → 200', () => {
   const h = useHarness();
 
-  it('the finalized transcript, turns sorted by time (stored out of order)', async () => {
+  it('the finalized transcript, turns in time order', async () => {
     expectOk(await h.get(pathOf('get_transcript', 'enc_a1', 'doc_amb'), auth(h)), {
       encounter_id: 'enc_a1',
       document_id: 'doc_amb',
@@ -27,18 +36,21 @@ describe('get_transcript → 200', () => {
     });
   });
 
-  it('turns that start together are ordered by their end', async () => {
-    await h.runtime.store.db
-      .updateTable('transcripts')
-      .set({
-        turns: JSON.stringify([
+  it('turns that start together, imported out of order, are served ordered by their end', async () => {
+    await importRecords(h, [
+      {
+        type: 'transcript',
+        document_id: 'doc_amb_norec',
+        provider: 'deepgram',
+        audio_duration_seconds: 10,
+        finalized_at: '2026-05-25T15:00:00Z',
+        turns: [
+          { speaker: 'clinician', start: 0.5, end: 4.25, text: 'First.' },
           { speaker: 'other', start: 5, end: 9, text: 'Long.' },
           { speaker: 'patient', start: 5, end: 6, text: 'Short.' },
-          { speaker: 'clinician', start: 0.5, end: 4.25, text: 'First.' },
-        ]),
-      })
-      .where('document_id', '=', 'doc_amb_norec')
-      .execute();
+        ],
+      },
+    ]);
     expectOk(await h.get(pathOf('get_transcript', 'enc_a1', 'doc_amb_norec'), auth(h)), {
       encounter_id: 'enc_a1',
       document_id: 'doc_amb_norec',

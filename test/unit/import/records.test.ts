@@ -91,6 +91,22 @@ describe('parseRecord: valid records become rows', () => {
       turns: '[{"speaker":"clinician","start":0,"end":1,"text":"Hello."}]',
     });
   });
+
+  it('stores turns that start together ordered by their end, the order the API serves them in', () => {
+    const turns = [
+      { speaker: 'other', start: 5, end: 9, text: 'Long.' },
+      { speaker: 'patient', start: 5, end: 6, text: 'Short.' },
+      { speaker: 'clinician', start: 5, end: 6, text: 'Also short.' },
+      { speaker: 'patient', start: 9.5, end: 9.75, text: 'Last.' },
+    ];
+    expect(parseRecord({ ...TRANSCRIPT, turns }).row).toMatchObject({
+      turns:
+        '[{"speaker":"patient","start":5,"end":6,"text":"Short."},' +
+        '{"speaker":"clinician","start":5,"end":6,"text":"Also short."},' +
+        '{"speaker":"other","start":5,"end":9,"text":"Long."},' +
+        '{"speaker":"patient","start":9.5,"end":9.75,"text":"Last."}]',
+    });
+  });
 });
 
 describe('parseRecord: the message names the field at fault', () => {

@@ -1,0 +1,123 @@
+/**
+ * Migration 004 (src/store/migrations/004-stored-turns.ts): transcripts stored before get_transcript began sending
+ * the turns column as it is are rewritten into the served form — public fields only, in time order — and nothing
+ * else changes: rows already in that form keep their text, and the webhook triggers see no new finalization.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importLines, type SourceLine } from '../../../src/import/importer.js';
+import type { AudioStorage } from '../../../src/media/storage.js';
+import { openStore, type Store } from '../../../src/store/db.js';
+import { migrate } from '../../../src/store/migrate.js';
+import { up } from '../../../src/store/migrations/004-stored-turns.js';
+import { type FreshDatabase, freshDatabase } from '../../support/database.js';
+
+const NO_STORAGE = {} as AudioStorage; // no recordings are imported here
+
+/** Rows as a wave-1 import could leave them: turns that start together in import order. */
+const LEGACY_OUT_OF_ORDER =
+  '[{"speaker":"other","start":5,"end":9,"text":"Long."},{"speaker":"patient","start":5,"end":6,"text":"Short."}]';
+const SERVED_ORDER =
+  '[{"speaker":"patient","start":5,"end":6,"text":"Short."},{"speaker":"other","start":5,"end":9,"text":"Long."}]';
+/** With a field the API does not serve, and keys in another order. */
+const LEGACY_EXTRA_FIELD = '[{"text":"Hi.","end":1,"start":0,"speaker":"clinician","confidence":0.9}]';
+const EXTRA_FIELD_SERVED = '[{"speaker":"clinician","start":0,"end":1,"text":"Hi."}]';
+
+describe('migration 004: stored turns in the served form', () => {
+  let dir: string;
+  let database: FreshDatabase;
+  let store: Store;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'charthero-turns-migration-'));
+    database = await freshDatabase(dir);
+    store = openStore(database.url);
+    await migrate(store);
+    const records: object[] = [
+      { type: 'organization', id: 'org_1', name: 'One' },
+      { type: 'patient', id: 'pat_1', organization_id: 'org_1' },
+      {
+        type: 'encounter',
+        id: 'enc_1',
+        organization_id: 'org_1',
+        patient_id: 'pat_1',
+        encounter_type: 'ambient',
+        status: 'completed',
+        origin: 'clinical',
+        available: true,
+        created_at: '2026-05-25T14:00:00Z',
+        updated_at: '2026-05-25T14:00:00Z',
+      },
+    ];
+    // 250 transcripts: more than one batch of the migration's walk.
+    for (let n = 0; n < 250; n++) {
+      const id = `doc_${String(n).padStart(3, '0')}`;
+      records.push(
+        {
+          type: 'document',
+          id,
+          encounter_id: 'enc_1',
+          schema_type: 'ambient_transcript',
+          available: true,
+          created_at: '2026-05-25T14:00:00Z',
+          updated_at: '2026-05-25T14:00:00Z',
+        },
+        {
+          type: 'transcript',
+          document_id: id,
+          provider: 'deepgram',
+          finalized_at: '2026-05-25T15:00:00Z',
+          turns: [{ speaker: 'clinician', start: n, end: n + 1, text: `Turn ${n}.` }],
+        },
+      );
+    }
+    async function* lines(): AsyncGenerator<SourceLine> {
+      for (const [index, record] of records.entries()) yield { line: index + 1, text: JSON.stringify(record) };
+    }
+    await importLines(store.db, NO_STORAGE, lines(), dir);
+    const legacy = { doc_000: LEGACY_OUT_OF_ORDER, doc_201: LEGACY_OUT_OF_ORDER, doc_249: LEGACY_EXTRA_FIELD };
+    for (const [documentId, turns] of Object.entries(legacy)) {
+      await store.db.updateTable('transcripts').set({ turns }).where('document_id', '=', documentId).execute();
+    }
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const storedTurns = async () =>
+    Object.fromEntries(
+      (await store.db.selectFrom('transcripts').select(['document_id', 'turns']).execute()).map((row) => [
+        row.document_id,
+        row.turns,
+      ]),
+    );
+  const announced = () =>
+    store.db.selectFrom('webhook_finalized_transcripts').select('document_id').orderBy('document_id').execute();
+
+  it('rewrites legacy rows in every batch and leaves the others, and the webhook announcements, as they were', async () => {
+    const before = await storedTurns();
+    // The import turned its finalized transcripts into events and emptied the triggers' queue; an update the
+    // triggers took for a new finalization would put rows back in it.
+    expect(await announced()).toEqual([]);
+    expect(before.doc_000).toBe(LEGACY_OUT_OF_ORDER);
+    await up(store.db);
+    const after = await storedTurns();
+    expect(after).toEqual({
+      ...before,
+      doc_000: SERVED_ORDER,
+      doc_201: SERVED_ORDER,
+      doc_249: EXTRA_FIELD_SERVED,
+    });
+    expect(after.doc_137).toBe('[{"speaker":"clinician","start":137,"end":138,"text":"Turn 137."}]');
+    expect(await announced()).toEqual([]);
+  });
+
+  it('is a no-op the second time', async () => {
+    const before = await storedTurns();
+    await up(store.db);
+    expect(await storedTurns()).toEqual(before);
+  });
+});
