@@ -1,5 +1,14 @@
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../db.js';
+import {
+  createdAndUpdated,
+  createdAt,
+  createIndex,
+  createTableWithId,
+  createTableWithSerialId,
+  idType,
+  ownedByOrganization,
+} from './columns.js';
 
 /** The channel the change feed NOTIFYs on (PostgreSQL) after every committed insert. */
 export const CHANGE_FEED_CHANNEL = 'charthero_change_feed';
@@ -9,27 +18,19 @@ const CHANGE_FEED_LOCK = 0x63686664;
 
 /** The whole v1 schema; both dialects get the same tables and indexes. */
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
-  const postgres = dialect === 'postgres';
-  // Identifiers compare and sort byte by byte on both databases: SQLite's default BINARY collation, and "C" on
-  // PostgreSQL (whose database default may be a linguistic collation that ignores case and punctuation at first
-  // level). The list's tie-break on id, and every index over an id, then give the same order on both.
-  const id = postgres ? sql`text collate "C"` : 'text';
+  const id = idType(dialect);
 
-  await db.schema
-    .createTable('organizations')
-    .addColumn('id', id, (col) => col.primaryKey())
+  await createTableWithId(db, 'organizations', id)
     .addColumn('name', 'text', (col) => col.notNull())
     .addColumn('allowlisted', 'integer', (col) => col.notNull().defaultTo(0))
     .addColumn('api_keys_enabled', 'integer', (col) => col.notNull().defaultTo(1))
     .addColumn('rate_limit_per_second', 'integer', (col) => col.notNull().defaultTo(0))
     .addColumn('enabled_routes', 'text', (col) => col.notNull().defaultTo(''))
     .addColumn('state_version', 'integer', (col) => col.notNull().defaultTo(1))
-    .addColumn('created_at_ms', 'bigint', (col) => col.notNull())
+    .$call(createdAt)
     .execute();
 
-  await db.schema
-    .createTable('api_keys')
-    .addColumn('id', id, (col) => col.primaryKey())
+  await createTableWithId(db, 'api_keys', id)
     .addColumn('digest', id, (col) => col.notNull().unique())
     .addColumn('digest_key_version', 'integer', (col) => col.notNull())
     .addColumn('environment', 'text', (col) => col.notNull())
@@ -38,47 +39,42 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('scopes', 'text', (col) => col.notNull())
     .addColumn('status', 'text', (col) => col.notNull())
     .addColumn('expires_at_ms', 'bigint')
-    .addColumn('created_at_ms', 'bigint', (col) => col.notNull())
+    .$call(createdAt)
     .addColumn('last_used_at_ms', 'bigint')
     .addColumn('rate_limit_per_second', 'integer')
     .addColumn('display_prefix', 'text', (col) => col.notNull())
     .addColumn('state_version', 'integer', (col) => col.notNull().defaultTo(1))
     .execute();
-  await db.schema.createIndex('api_keys_organization').on('api_keys').column('organization_id').execute();
+  await createIndex(db, 'api_keys_organization', 'api_keys', ['organization_id']);
 
-  await db.schema
-    .createTable('patients')
-    .addColumn('id', id, (col) => col.primaryKey())
-    .addColumn('organization_id', id, (col) => col.notNull().references('organizations.id'))
+  await createTableWithId(db, 'patients', id)
+    .$call(ownedByOrganization(id))
     .addColumn('first_name', 'text')
     .addColumn('last_name', 'text')
     .addColumn('date_of_birth', 'text')
     .execute();
 
-  await db.schema
-    .createTable('encounters')
-    .addColumn('id', id, (col) => col.primaryKey())
-    .addColumn('organization_id', id, (col) => col.notNull().references('organizations.id'))
+  await createTableWithId(db, 'encounters', id)
+    .$call(ownedByOrganization(id))
     .addColumn('patient_id', id, (col) => col.notNull().references('patients.id'))
     .addColumn('encounter_type', 'text', (col) => col.notNull())
     .addColumn('status', 'text', (col) => col.notNull())
     .addColumn('origin', 'text', (col) => col.notNull())
     .addColumn('available', 'integer', (col) => col.notNull())
-    .addColumn('created_at_ms', 'bigint', (col) => col.notNull())
-    .addColumn('updated_at_ms', 'bigint', (col) => col.notNull())
+    .$call(createdAndUpdated)
     .addColumn('date_of_service_ms', 'bigint')
     .execute();
   // The list reads one organization's available clinical encounters in created_at/id order: equality columns
   // first, then the sort key, so both directions and deep offsets walk the index without a sort.
-  await db.schema
-    .createIndex('encounters_list')
-    .on('encounters')
-    .columns(['organization_id', 'origin', 'available', 'created_at_ms', 'id'])
-    .execute();
+  await createIndex(db, 'encounters_list', 'encounters', [
+    'organization_id',
+    'origin',
+    'available',
+    'created_at_ms',
+    'id',
+  ]);
 
-  await db.schema
-    .createTable('documents')
-    .addColumn('id', id, (col) => col.primaryKey())
+  await createTableWithId(db, 'documents', id)
     .addColumn('encounter_id', id, (col) => col.notNull().references('encounters.id'))
     .addColumn('schema_type', 'text', (col) => col.notNull())
     .addColumn('title', 'text')
@@ -88,14 +84,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('audio_duration_seconds', 'double precision')
     .addColumn('content_format', 'text')
     .addColumn('content_text', 'text')
-    .addColumn('created_at_ms', 'bigint', (col) => col.notNull())
-    .addColumn('updated_at_ms', 'bigint', (col) => col.notNull())
+    .$call(createdAndUpdated)
     .execute();
-  await db.schema
-    .createIndex('documents_encounter')
-    .on('documents')
-    .columns(['encounter_id', 'created_at_ms', 'id'])
-    .execute();
+  await createIndex(db, 'documents_encounter', 'documents', ['encounter_id', 'created_at_ms', 'id']);
 
   await db.schema
     .createTable('transcripts')
@@ -119,16 +110,12 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   // transactions commit in any order, so a reader could see id 6 before id 5 commits and then skip 5 for good: the
   // trigger below takes a transaction-level lock first and only then draws the id, so inserts commit in id order
   // (changes are rare, and recording the change is the last statement of every transaction that makes one).
-  await db.schema
-    .createTable('change_feed')
-    .addColumn('id', postgres ? 'bigserial' : 'integer', (col) =>
-      postgres ? col.primaryKey() : col.primaryKey().autoIncrement(),
-    )
+  await createTableWithSerialId(db, 'change_feed', dialect)
     .addColumn('entity', 'text', (col) => col.notNull())
     .addColumn('entity_id', id, (col) => col.notNull())
     .addColumn('changed_at_ms', 'bigint', (col) => col.notNull())
     .execute();
-  if (postgres) {
+  if (dialect === 'postgres') {
     await sql`
       create function change_feed_before_insert() returns trigger language plpgsql as $$
       begin
@@ -152,11 +139,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
       for each statement execute function change_feed_notify()`.execute(db);
   }
 
-  await db.schema
-    .createTable('audit_events')
-    .addColumn('id', postgres ? 'bigserial' : 'integer', (col) =>
-      postgres ? col.primaryKey() : col.primaryKey().autoIncrement(),
-    )
+  await createTableWithSerialId(db, 'audit_events', dialect)
     .addColumn('at_ms', 'bigint', (col) => col.notNull())
     .addColumn('event', 'text', (col) => col.notNull())
     .addColumn('request_id', id, (col) => col.notNull())
@@ -183,9 +166,5 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .insertInto('audit_chain_head' as never)
     .values({ id: 1, last_hash: '0'.repeat(64) } as never)
     .execute();
-  await db.schema
-    .createIndex('audit_events_organization')
-    .on('audit_events')
-    .columns(['organization_id', 'at_ms'])
-    .execute();
+  await createIndex(db, 'audit_events_organization', 'audit_events', ['organization_id', 'at_ms']);
 }

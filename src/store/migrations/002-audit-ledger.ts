@@ -6,6 +6,7 @@
  * for the new chains only.
  */
 import { type Kysely, sql } from 'kysely';
+import { createIndex } from './columns.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -31,5 +32,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .where(sql.ref('chain_id'), '<>', 'legacy')
     .execute();
   // Export reads a time range in (at_ms, id) order, page by page.
-  await db.schema.createIndex('audit_events_time').on('audit_events').columns(['at_ms', 'id']).execute();
+  await createIndex(db, 'audit_events_time', 'audit_events', ['at_ms', 'id']);
 }

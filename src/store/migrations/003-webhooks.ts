@@ -1,5 +1,13 @@
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../db.js';
+import {
+  createdAndUpdated,
+  createdAt,
+  createIndex,
+  createTableWithId,
+  idType,
+  ownedByOrganization,
+} from './columns.js';
 
 /**
  * Webhooks (docs/webhooks.md): endpoints, the event outbox, one delivery per (event, endpoint), and the
@@ -10,13 +18,10 @@ import type { Dialect } from '../db.js';
  * transaction then turns them into events before it commits (src/webhooks/outbox.ts).
  */
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
-  const postgres = dialect === 'postgres';
-  const id = postgres ? sql`text collate "C"` : 'text';
+  const id = idType(dialect);
 
-  await db.schema
-    .createTable('webhook_endpoints')
-    .addColumn('id', id, (col) => col.primaryKey())
-    .addColumn('organization_id', id, (col) => col.notNull().references('organizations.id'))
+  await createTableWithId(db, 'webhook_endpoints', id)
+    .$call(ownedByOrganization(id))
     .addColumn('url', 'text', (col) => col.notNull())
     .addColumn('description', 'text', (col) => col.notNull())
     .addColumn('status', 'text', (col) => col.notNull())
@@ -24,18 +29,11 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('secret_sealed', 'text', (col) => col.notNull())
     .addColumn('previous_secret_sealed', 'text')
     .addColumn('previous_secret_expires_at_ms', 'bigint')
-    .addColumn('created_at_ms', 'bigint', (col) => col.notNull())
-    .addColumn('updated_at_ms', 'bigint', (col) => col.notNull())
+    .$call(createdAndUpdated)
     .execute();
-  await db.schema
-    .createIndex('webhook_endpoints_organization')
-    .on('webhook_endpoints')
-    .columns(['organization_id', 'status'])
-    .execute();
+  await createIndex(db, 'webhook_endpoints_organization', 'webhook_endpoints', ['organization_id', 'status']);
 
-  await db.schema
-    .createTable('webhook_events')
-    .addColumn('id', id, (col) => col.primaryKey())
+  await createTableWithId(db, 'webhook_events', id)
     .addColumn('type', 'text', (col) => col.notNull())
     .addColumn('organization_id', id, (col) => col.notNull())
     .addColumn('encounter_id', id, (col) => col.notNull())
@@ -43,13 +41,11 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('occurred_at_ms', 'bigint', (col) => col.notNull())
     /** The exact body bytes, so every attempt and every replay sends the same ones. */
     .addColumn('body', 'text', (col) => col.notNull())
-    .addColumn('created_at_ms', 'bigint', (col) => col.notNull())
+    .$call(createdAt)
     .execute();
-  await db.schema.createIndex('webhook_events_document').on('webhook_events').column('document_id').execute();
+  await createIndex(db, 'webhook_events_document', 'webhook_events', ['document_id']);
 
-  await db.schema
-    .createTable('webhook_deliveries')
-    .addColumn('id', id, (col) => col.primaryKey())
+  await createTableWithId(db, 'webhook_deliveries', id)
     .addColumn('event_id', id, (col) => col.notNull().references('webhook_events.id'))
     .addColumn('endpoint_id', id, (col) => col.notNull().references('webhook_endpoints.id'))
     /** pending, delivered or failed. */
@@ -63,27 +59,19 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('last_error_class', 'text')
     .addColumn('last_latency_ms', 'integer')
     .addColumn('delivered_at_ms', 'bigint')
-    .addColumn('created_at_ms', 'bigint', (col) => col.notNull())
+    .$call(createdAt)
     .execute();
   // The worker's claim: pending rows in due order.
-  await db.schema
-    .createIndex('webhook_deliveries_due')
-    .on('webhook_deliveries')
-    .columns(['state', 'next_attempt_at_ms'])
-    .execute();
-  await db.schema
-    .createIndex('webhook_deliveries_endpoint')
-    .on('webhook_deliveries')
-    .columns(['endpoint_id', 'created_at_ms'])
-    .execute();
-  await db.schema.createIndex('webhook_deliveries_event').on('webhook_deliveries').column('event_id').execute();
+  await createIndex(db, 'webhook_deliveries_due', 'webhook_deliveries', ['state', 'next_attempt_at_ms']);
+  await createIndex(db, 'webhook_deliveries_endpoint', 'webhook_deliveries', ['endpoint_id', 'created_at_ms']);
+  await createIndex(db, 'webhook_deliveries_event', 'webhook_deliveries', ['event_id']);
 
   await db.schema
     .createTable('webhook_finalized_transcripts')
     .addColumn('document_id', id, (col) => col.primaryKey())
     .execute();
 
-  if (postgres) {
+  if (dialect === 'postgres') {
     await sql`
       create function webhook_transcript_finalized() returns trigger language plpgsql as $$
       begin
