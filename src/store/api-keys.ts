@@ -1,6 +1,6 @@
 /** API key records. Only digests are stored; the secret is shown once, at creation. */
 import type { Kysely, Selectable } from 'kysely';
-import { writeWithChange } from './change-feed.js';
+import { insertWithChange, writeWithChange } from './change-feed.js';
 import { compiledQuery, PLACEHOLDER, placeholders } from './compiled.js';
 import type { ApiKeysTable, Database } from './schema.js';
 
@@ -37,10 +37,7 @@ export async function listKeys(db: Kysely<Database>, organizationId?: string): P
 }
 
 export async function insertKey(db: Kysely<Database>, row: ApiKeyRow): Promise<void> {
-  await writeWithChange(db, 'key', row.id, async (trx) => {
-    await trx.insertInto('api_keys').values(row).execute();
-    return true;
-  });
+  await insertWithChange(db, 'key', row);
 }
 
 export async function setKeyStatus(db: Kysely<Database>, id: string, status: KeyStatus): Promise<boolean> {

@@ -1,5 +1,5 @@
 /** The change feed: every key or organization change is appended here so running instances refresh their caches. */
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { ChangeFeedTable, Database } from './schema.js';
 
 export type ChangedEntity = ChangeFeedTable['entity'];
@@ -22,6 +22,21 @@ export async function writeWithChange(
   return db.transaction().execute(async (trx) => {
     if (!(await write(trx))) return false;
     await recordChange(trx, entity, entityId);
+    return true;
+  });
+}
+
+/** Where each changed entity is stored. */
+const ENTITY_TABLES = { key: 'api_keys', organization: 'organizations' } as const;
+
+/** Inserts a new key or organization, in one transaction with its change-feed row. */
+export async function insertWithChange<Entity extends ChangedEntity>(
+  db: Kysely<Database>,
+  entity: Entity,
+  row: Insertable<Database[(typeof ENTITY_TABLES)[Entity]]> & { id: string },
+): Promise<void> {
+  await writeWithChange(db, entity, row.id, async (trx) => {
+    await trx.insertInto(ENTITY_TABLES[entity]).values(row).execute();
     return true;
   });
 }

@@ -1,6 +1,6 @@
 /** Organization records: the public-API switches operators control per organization. */
 import type { Kysely, Selectable, Updateable } from 'kysely';
-import { writeWithChange } from './change-feed.js';
+import { insertWithChange, writeWithChange } from './change-feed.js';
 import type { Database, OrganizationsTable } from './schema.js';
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
@@ -20,10 +20,7 @@ export async function listOrganizations(db: Kysely<Database>): Promise<Organizat
 }
 
 export async function insertOrganization(db: Kysely<Database>, row: OrganizationRow): Promise<void> {
-  await writeWithChange(db, 'organization', row.id, async (trx) => {
-    await trx.insertInto('organizations').values(row).execute();
-    return true;
-  });
+  await insertWithChange(db, 'organization', row);
 }
 
 export async function updateOrganization(db: Kysely<Database>, id: string, patch: OrganizationPatch): Promise<boolean> {
