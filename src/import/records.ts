@@ -137,13 +137,18 @@ export interface RecordingInput {
   contentType: string;
 }
 
-export type ParsedRecord =
-  | { type: 'organization'; row: OrganizationInput }
-  | { type: 'patient'; row: PatientRow }
-  | { type: 'encounter'; row: EncounterRow }
-  | { type: 'document'; row: DocumentRow }
-  | { type: 'transcript'; row: TranscriptRow }
-  | { type: 'recording'; row: RecordingInput };
+/** The row each record type imports as. */
+interface RecordRows {
+  organization: OrganizationInput;
+  patient: PatientRow;
+  encounter: EncounterRow;
+  document: DocumentRow;
+  transcript: TranscriptRow;
+  recording: RecordingInput;
+}
+
+type ParsedRecordOf<T extends RecordType> = { [K in T]: { type: K; row: RecordRows[K] } }[T];
+export type ParsedRecord = ParsedRecordOf<RecordType>;
 
 /** `/turns/3/start` → `turns[3].start`. */
 function fieldPath(pointer: string): string {
@@ -254,99 +259,84 @@ function recordType(value: unknown): RecordType {
   return type as RecordType;
 }
 
+/**
+ * Each record type's step from its schema-checked record to its row: absent nullable fields become null, dates are
+ * parsed, and what a schema cannot say is checked (a note's text, turn order, the audio content type).
+ */
+const RECORD_TO_ROW: { [T in RecordType]: (record: Static<(typeof SCHEMAS)[T]>) => RecordRows[T] } = {
+  organization: (record) => ({ id: record.id, name: record.name }),
+  patient: (record) => ({
+    id: record.id,
+    organization_id: record.organization_id,
+    first_name: record.first_name ?? null,
+    last_name: record.last_name ?? null,
+    date_of_birth: optionalDate(record.type, 'date_of_birth', record.date_of_birth),
+  }),
+  encounter: (record) => ({
+    id: record.id,
+    organization_id: record.organization_id,
+    patient_id: record.patient_id,
+    encounter_type: record.encounter_type,
+    status: record.status,
+    origin: record.origin,
+    available: record.available ? 1 : 0,
+    created_at_ms: timestamp(record.type, 'created_at', record.created_at),
+    updated_at_ms: timestamp(record.type, 'updated_at', record.updated_at),
+    date_of_service_ms: optionalTimestamp(record.type, 'date_of_service', record.date_of_service),
+  }),
+  document: (record) => {
+    const content = record.content ?? null;
+    // A note without its text could only ever be served as an empty document.
+    if (record.schema_type === 'document' && content === null) {
+      fail(record.type, 'content', 'required when schema_type is "document"');
+    }
+    return {
+      id: record.id,
+      encounter_id: record.encounter_id,
+      schema_type: record.schema_type,
+      title: record.title ?? null,
+      status: record.status ?? null,
+      workflow_variant: record.workflow_variant ?? null,
+      available: record.available ? 1 : 0,
+      audio_duration_seconds: record.audio_duration_seconds ?? null,
+      content_format: content?.format ?? null,
+      content_text: content?.text ?? null,
+      created_at_ms: timestamp(record.type, 'created_at', record.created_at),
+      updated_at_ms: timestamp(record.type, 'updated_at', record.updated_at),
+    };
+  },
+  transcript: (record) => {
+    // The API promises turns in time order: starts out of order are refused, turns that start together are
+    // stored by their end (storedTurns), and the read path sends the column as it is.
+    record.turns.forEach((turn, index) => {
+      if (turn.end < turn.start) fail(record.type, `turns[${index}].end`, 'must not be before start');
+      if (index > 0 && turn.start < record.turns[index - 1]!.start) {
+        fail(record.type, `turns[${index}].start`, 'turns must be in time order');
+      }
+    });
+    return {
+      document_id: record.document_id,
+      provider: record.provider,
+      audio_duration_seconds: record.audio_duration_seconds ?? null,
+      finalized_at_ms: optionalTimestamp(record.type, 'finalized_at', record.finalized_at),
+      turns: storedTurns(record.turns),
+    };
+  },
+  recording: (record) => {
+    // Served back as the Content-Type of the media URL: anything but audio (text/html…) would let an import put
+    // a page on the API's origin.
+    if (!AUDIO_CONTENT_TYPE.test(record.content_type)) {
+      fail(record.type, 'content_type', 'must be audio/<subtype> (such as audio/wav), with no parameters');
+    }
+    return { documentId: record.document_id, file: record.file, contentType: record.content_type };
+  },
+};
+
+function parseAs<T extends RecordType>(type: T, value: unknown): ParsedRecordOf<T> {
+  return { type, row: RECORD_TO_ROW[type](validated(type, value)) };
+}
+
 /** Checks one parsed line on its own and converts it to rows; throws RecordError naming the field at fault. */
 export function parseRecord(value: unknown): ParsedRecord {
-  const type = recordType(value);
-  switch (type) {
-    case 'organization': {
-      const record = validated(type, value);
-      return { type, row: { id: record.id, name: record.name } };
-    }
-    case 'patient': {
-      const record = validated(type, value);
-      return {
-        type,
-        row: {
-          id: record.id,
-          organization_id: record.organization_id,
-          first_name: record.first_name ?? null,
-          last_name: record.last_name ?? null,
-          date_of_birth: optionalDate(type, 'date_of_birth', record.date_of_birth),
-        },
-      };
-    }
-    case 'encounter': {
-      const record = validated(type, value);
-      return {
-        type,
-        row: {
-          id: record.id,
-          organization_id: record.organization_id,
-          patient_id: record.patient_id,
-          encounter_type: record.encounter_type,
-          status: record.status,
-          origin: record.origin,
-          available: record.available ? 1 : 0,
-          created_at_ms: timestamp(type, 'created_at', record.created_at),
-          updated_at_ms: timestamp(type, 'updated_at', record.updated_at),
-          date_of_service_ms: optionalTimestamp(type, 'date_of_service', record.date_of_service),
-        },
-      };
-    }
-    case 'document': {
-      const record = validated(type, value);
-      const content = record.content ?? null;
-      // A note without its text could only ever be served as an empty document.
-      if (record.schema_type === 'document' && content === null) {
-        fail(type, 'content', 'required when schema_type is "document"');
-      }
-      return {
-        type,
-        row: {
-          id: record.id,
-          encounter_id: record.encounter_id,
-          schema_type: record.schema_type,
-          title: record.title ?? null,
-          status: record.status ?? null,
-          workflow_variant: record.workflow_variant ?? null,
-          available: record.available ? 1 : 0,
-          audio_duration_seconds: record.audio_duration_seconds ?? null,
-          content_format: content?.format ?? null,
-          content_text: content?.text ?? null,
-          created_at_ms: timestamp(type, 'created_at', record.created_at),
-          updated_at_ms: timestamp(type, 'updated_at', record.updated_at),
-        },
-      };
-    }
-    case 'transcript': {
-      const record = validated(type, value);
-      // The API promises turns in time order: starts out of order are refused, turns that start together are
-      // stored by their end (storedTurns), and the read path sends the column as it is.
-      record.turns.forEach((turn, index) => {
-        if (turn.end < turn.start) fail(type, `turns[${index}].end`, 'must not be before start');
-        if (index > 0 && turn.start < record.turns[index - 1]!.start) {
-          fail(type, `turns[${index}].start`, 'turns must be in time order');
-        }
-      });
-      return {
-        type,
-        row: {
-          document_id: record.document_id,
-          provider: record.provider,
-          audio_duration_seconds: record.audio_duration_seconds ?? null,
-          finalized_at_ms: optionalTimestamp(type, 'finalized_at', record.finalized_at),
-          turns: storedTurns(record.turns),
-        },
-      };
-    }
-    case 'recording': {
-      const record = validated(type, value);
-      // Served back as the Content-Type of the media URL: anything but audio (text/html…) would let an import put
-      // a page on the API's origin.
-      if (!AUDIO_CONTENT_TYPE.test(record.content_type)) {
-        fail(type, 'content_type', 'must be audio/<subtype> (such as audio/wav), with no parameters');
-      }
-      return { type, row: { documentId: record.document_id, file: record.file, contentType: record.content_type } };
-    }
-  }
+  return parseAs(recordType(value), value);
 }
