@@ -89,18 +89,21 @@ async function lookup(db: Kysely<Database>, chunk: readonly Pending[]) {
   const patientIds = new Set<string>();
   const encounterIds = new Set<string>();
   const documentIds = new Set<string>();
+  /** A patient or encounter: checkOwner needs its organization and the owner its id already has. */
+  const addOwned = (ids: Set<string>, row: { id: string; organization_id: string }) => {
+    organizationIds.add(row.organization_id);
+    ids.add(row.id);
+  };
   for (const { record } of chunk) {
     switch (record.type) {
       case 'organization':
         break;
       case 'patient':
-        organizationIds.add(record.row.organization_id);
-        patientIds.add(record.row.id);
+        addOwned(patientIds, record.row);
         break;
       case 'encounter':
-        organizationIds.add(record.row.organization_id);
+        addOwned(encounterIds, record.row);
         patientIds.add(record.row.patient_id);
-        encounterIds.add(record.row.id);
         break;
       case 'document':
         encounterIds.add(record.row.encounter_id);
