@@ -7,17 +7,10 @@ import type { AuditRow } from '../audit/chain.js';
 import { type Anchor, currentHeads, parseAnchor, verifyLedger } from '../audit/verify.js';
 import { listAuditEvents, readExportPage } from '../store/audit-ledger.js';
 import { formatTimestamp } from '../time.js';
-import {
-  CliError,
-  checkOrganizationFilter,
-  cliConfig,
-  type JsonOption,
-  leaf,
-  parseInteger,
-  parseTime,
-  print,
-  withDatabase,
-} from './context.js';
+import { parseInteger, parseTime } from './arguments.js';
+import { CliError } from './cli-error.js';
+import { checkOrganizationFilter, cliConfig, withDatabase } from './context.js';
+import { type JsonOption, leaf, print } from './output.js';
 
 /** Records per page of an export: memory stays flat however long the ledger is. */
 const EXPORT_PAGE = 1000;

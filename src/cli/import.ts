@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { importNdjsonFile } from '../import/importer.js';
 import { RECORD_TYPES } from '../import/records.js';
-import { cliConfig, type JsonOption, leaf, print, withDatabase, withStorage } from './context.js';
+import { cliConfig, withDatabase, withStorage } from './context.js';
+import { type JsonOption, leaf, print } from './output.js';
 
 const PLURALS = {
   organization: 'organizations',

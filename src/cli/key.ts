@@ -3,22 +3,10 @@ import type { Command } from 'commander';
 import { issueKey } from '../access/issue-key.js';
 import { type ApiKeyRow, findKeyById, type KeyStatus, listKeys, setKeyStatus } from '../store/api-keys.js';
 import { formatOptionalTimestamp, formatTimestamp } from '../time.js';
-import {
-  CliError,
-  checkOrganizationFilter,
-  cliConfig,
-  cliKeyring,
-  type JsonOption,
-  leaf,
-  parseRateLimit,
-  parseScopes,
-  parseTime,
-  print,
-  printList,
-  requireOrganization,
-  shownOnce,
-  withDatabase,
-} from './context.js';
+import { parseRateLimit, parseScopes, parseTime } from './arguments.js';
+import { CliError } from './cli-error.js';
+import { checkOrganizationFilter, cliConfig, cliKeyring, requireOrganization, withDatabase } from './context.js';
+import { type JsonOption, leaf, print, printList, shownOnce } from './output.js';
 
 /** Everything about a key except its secret and digest, which never leave the database (or this process). */
 function keyJson(row: ApiKeyRow) {

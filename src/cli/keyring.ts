@@ -7,7 +7,8 @@ import {
   newestEntry,
   rotateKeyringFile,
 } from '../access/digest-keyring.js';
-import { CliError, type JsonOption, leaf, print } from './context.js';
+import { CliError } from './cli-error.js';
+import { type JsonOption, leaf, print } from './output.js';
 
 /** Keyring messages do not always say which file they mean. */
 function naming<T>(file: string, work: () => T): T {

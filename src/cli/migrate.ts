@@ -1,7 +1,8 @@
 /** `charthero migrate`: create or upgrade the schema (idempotent). */
 import type { Command } from 'commander';
 import { migrate } from '../store/migrate.js';
-import { cliConfig, type JsonOption, leaf, openCliStore, print } from './context.js';
+import { cliConfig, openCliStore } from './context.js';
+import { type JsonOption, leaf, print } from './output.js';
 
 export function registerMigrateCommand(program: Command): void {
   leaf(program, 'migrate', 'create or upgrade the database schema').action(async (options: JsonOption) => {

@@ -1,7 +1,7 @@
 /** `charthero openapi`: print or write the OpenAPI document the server publishes. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type JsonOption, leaf, print } from './context.js';
+import { type JsonOption, leaf, print } from './output.js';
 
 export function registerOpenApiCommand(program: Command): void {
   leaf(program, 'openapi', 'print the OpenAPI 3.1 document, or write it to a file')

@@ -15,19 +15,10 @@ import {
 } from '../store/organizations.js';
 import type { Database } from '../store/schema.js';
 import { formatTimestamp } from '../time.js';
-import {
-  CliError,
-  cliConfig,
-  type JsonOption,
-  leaf,
-  parseRateLimit,
-  parseRouteIds,
-  print,
-  printList,
-  requireOrganization,
-  requireValidId,
-  withDatabase,
-} from './context.js';
+import { parseRateLimit, parseRouteIds, requireValidId } from './arguments.js';
+import { CliError } from './cli-error.js';
+import { cliConfig, requireOrganization, withDatabase } from './context.js';
+import { type JsonOption, leaf, print, printList } from './output.js';
 
 function organizationJson(row: OrganizationRow) {
   return {

@@ -4,18 +4,10 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import { MAX_SEED_ENCOUNTERS, SEED_DEFAULTS, type SeedResult, seedSandbox } from '../seed/sandbox.js';
 import type { Database } from '../store/schema.js';
-import {
-  CliError,
-  cliConfig,
-  cliKeyring,
-  type JsonOption,
-  leaf,
-  parseInteger,
-  print,
-  shownOnce,
-  withDatabase,
-  withStorage,
-} from './context.js';
+import { parseInteger } from './arguments.js';
+import { CliError } from './cli-error.js';
+import { cliConfig, cliKeyring, withDatabase, withStorage } from './context.js';
+import { type JsonOption, leaf, print, shownOnce } from './output.js';
 
 export interface SeedArguments {
   seed: number;

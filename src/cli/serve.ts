@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { SeedResult } from '../seed/sandbox.js';
 import { SEED_DEFAULTS } from '../seed/sandbox.js';
 import { hasNoOrganization } from '../store/organizations.js';
-import { cliConfig, type JsonOption, leaf, print, shownOnce, withDatabase } from './context.js';
+import { cliConfig, withDatabase } from './context.js';
+import { type JsonOption, leaf, print, shownOnce } from './output.js';
 import { runSeed, seedJson } from './seed.js';
 
 export function registerServeCommand(program: Command): void {

@@ -26,21 +26,10 @@ import { formatOptionalTimestamp, formatTimestamp } from '../time.js';
 import { checkEndpointUrl } from '../webhooks/endpoint-url.js';
 import { newDeliveryId, newEndpointId } from '../webhooks/ids.js';
 import { generateWebhookSecret, sealSecret } from '../webhooks/secrets.js';
-import {
-  CliError,
-  checkOrganizationFilter,
-  cliConfig,
-  cliKeyring,
-  type JsonOption,
-  leaf,
-  parseInteger,
-  parseTime,
-  print,
-  printList,
-  requireOrganization,
-  shownOnce,
-  withDatabase,
-} from './context.js';
+import { parseInteger, parseTime } from './arguments.js';
+import { CliError } from './cli-error.js';
+import { checkOrganizationFilter, cliConfig, cliKeyring, requireOrganization, withDatabase } from './context.js';
+import { type JsonOption, leaf, print, printList, shownOnce } from './output.js';
 
 const DEFAULT_OVERLAP_HOURS = 24;
 const MAX_OVERLAP_HOURS = 720;
