@@ -6,16 +6,12 @@ import { formatOptionalTimestamp, formatTimestamp } from '../time.js';
 import { parseRateLimit, parseScopes, parseTime } from './arguments.js';
 import { CliError } from './cli-error.js';
 import { checkOrganizationFilter, cliConfig, cliKeyring, requireOrganization, withDatabase } from './context.js';
-import { type JsonOption, leaf, print, printList, shownOnce } from './output.js';
+import { columnsAsStored, type JsonOption, leaf, print, printList, shownOnce } from './output.js';
 
 /** Everything about a key except its secret and digest, which never leave the database (or this process). */
 function keyJson(row: ApiKeyRow) {
   return {
-    id: row.id,
-    name: row.name,
-    organization_id: row.organization_id,
-    environment: row.environment,
-    display_prefix: row.display_prefix,
+    ...columnsAsStored(row, ['id', 'name', 'organization_id', 'environment', 'display_prefix']),
     scopes: row.scopes.split(' ').filter(Boolean),
     status: row.status,
     expires_at: formatOptionalTimestamp(row.expires_at_ms),

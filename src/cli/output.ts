@@ -10,6 +10,11 @@ export function leaf(parent: Command, spec: string, description: string): Comman
   return parent.command(spec).description(description).option('--json', 'print exactly one JSON object on stdout');
 }
 
+/** The named columns of a row as they are stored: the part of a command's JSON that needs no converting. */
+export function columnsAsStored<Row, Name extends keyof Row>(row: Row, names: readonly Name[]): Pick<Row, Name> {
+  return Object.fromEntries(names.map((name) => [name, row[name]])) as Pick<Row, Name>;
+}
+
 /** With `--json` one JSON object on one line; otherwise human-readable lines. */
 export function print(options: JsonOption, json: object, text: string | readonly string[]): void {
   const body = options.json ? JSON.stringify(json) : typeof text === 'string' ? text : text.join('\n');

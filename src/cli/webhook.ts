@@ -29,7 +29,7 @@ import { generateWebhookSecret, sealSecret } from '../webhooks/secrets.js';
 import { parseInteger, parseTime } from './arguments.js';
 import { CliError } from './cli-error.js';
 import { checkOrganizationFilter, cliConfig, cliKeyring, requireOrganization, withDatabase } from './context.js';
-import { type JsonOption, leaf, print, printList, shownOnce } from './output.js';
+import { columnsAsStored, type JsonOption, leaf, print, printList, shownOnce } from './output.js';
 
 const DEFAULT_OVERLAP_HOURS = 24;
 const MAX_OVERLAP_HOURS = 720;
@@ -38,11 +38,7 @@ const DEFAULT_DELIVERY_LIMIT = 50;
 
 function endpointJson(row: EndpointSummary) {
   return {
-    id: row.id,
-    organization_id: row.organization_id,
-    url: row.url,
-    description: row.description,
-    status: row.status,
+    ...columnsAsStored(row, ['id', 'organization_id', 'url', 'description', 'status']),
     created_at: formatTimestamp(row.created_at_ms),
     previous_secret_valid_until: formatOptionalTimestamp(row.previous_secret_expires_at_ms),
     last_delivery: row.last_delivery && {
@@ -68,18 +64,18 @@ function endpointLine(row: EndpointSummary): string {
   ].join('  ');
 }
 
+/** Only a pending delivery has a next attempt. */
+function nextAttemptAt(row: WebhookDeliveryRow): string | null {
+  return row.state === 'pending' ? formatTimestamp(row.next_attempt_at_ms) : null;
+}
+
 function deliveryJson(row: WebhookDeliveryRow) {
   return {
-    id: row.id,
-    event_id: row.event_id,
-    endpoint_id: row.endpoint_id,
+    ...columnsAsStored(row, ['id', 'event_id', 'endpoint_id']),
     status: row.state,
-    attempts: row.attempts,
-    last_status_code: row.last_status_code,
-    last_error_class: row.last_error_class,
-    last_latency_ms: row.last_latency_ms,
+    ...columnsAsStored(row, ['attempts', 'last_status_code', 'last_error_class', 'last_latency_ms']),
     last_attempt_at: formatOptionalTimestamp(row.last_attempt_at_ms),
-    next_attempt_at: row.state === 'pending' ? formatTimestamp(row.next_attempt_at_ms) : null,
+    next_attempt_at: nextAttemptAt(row),
     delivered_at: formatOptionalTimestamp(row.delivered_at_ms),
     created_at: formatTimestamp(row.created_at_ms),
   };
@@ -93,7 +89,7 @@ function deliveryLine(row: WebhookDeliveryRow): string {
     `endpoint=${row.endpoint_id}`,
     `attempts=${row.attempts}`,
     `last=${row.last_status_code ?? row.last_error_class ?? '-'}`,
-    `next=${row.state === 'pending' ? formatTimestamp(row.next_attempt_at_ms) : '-'}`,
+    `next=${nextAttemptAt(row) ?? '-'}`,
   ].join('  ');
 }
 
