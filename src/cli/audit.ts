@@ -9,7 +9,8 @@ import { listAuditEvents, readExportPage } from '../store/audit-ledger.js';
 import { formatTimestamp } from '../time.js';
 import { parseInteger, parseTime } from './arguments.js';
 import { CliError } from './cli-error.js';
-import { checkOrganizationFilter, cliConfig, withDatabase } from './context.js';
+import { cliConfig, withDatabase } from './context.js';
+import { checkOrganizationFilter, organizationFilter } from './organization-filter.js';
 import { type JsonOption, leaf, print } from './output.js';
 
 /** Records per page of an export: memory stays flat however long the ledger is. */
@@ -48,7 +49,7 @@ export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('the audit ledger');
 
   leaf(audit, 'list', 'list access events, newest first')
-    .option('--org <org>', 'only events of this organization')
+    .addOption(organizationFilter('events'))
     .option('--since <time>', 'only events at or after this RFC 3339 date-time')
     .option('--limit <n>', 'at most this many events (1-10000)', '100')
     .action(async (options: JsonOption & { org?: string; since?: string; limit: string }) => {
@@ -88,7 +89,7 @@ export function registerAuditCommands(program: Command): void {
   leaf(audit, 'export', 'stream records as NDJSON, oldest first (one JSON object per line, with its chain hashes)')
     .option('--since <time>', 'only records at or after this RFC 3339 date-time')
     .option('--until <time>', 'only records before this RFC 3339 date-time')
-    .option('--org <org>', 'only records of this organization')
+    .addOption(organizationFilter('records'))
     .action(async (options: JsonOption & { since?: string; until?: string; org?: string }) => {
       const sinceMs = options.since === undefined ? null : parseTime(options.since, '--since');
       const untilMs = options.until === undefined ? null : parseTime(options.until, '--until');

@@ -65,8 +65,3 @@ export async function requireOrganization(db: Kysely<Database>, id: string): Pro
   if (!organization) throw new CliError(`unknown organization ${JSON.stringify(id)}`);
   return organization;
 }
-
-/** An `--org` filter must name an organization: a mistyped id would otherwise list nothing, without a word. */
-export async function checkOrganizationFilter(db: Kysely<Database>, id: string | undefined): Promise<void> {
-  if (id !== undefined) await requireOrganization(db, id);
-}

@@ -5,7 +5,8 @@ import { type ApiKeyRow, findKeyById, type KeyStatus, listKeys, setKeyStatus } f
 import { formatOptionalTimestamp, formatTimestamp } from '../time.js';
 import { parseRateLimit, parseScopes, parseTime } from './arguments.js';
 import { CliError } from './cli-error.js';
-import { checkOrganizationFilter, cliConfig, cliKeyring, requireOrganization, withDatabase } from './context.js';
+import { cliConfig, cliKeyring, requireOrganization, withDatabase } from './context.js';
+import { checkOrganizationFilter, organizationFilter } from './organization-filter.js';
 import { columnsAsStored, type JsonOption, leaf, print, printList, shownOnce } from './output.js';
 
 /** Everything about a key except its secret and digest, which never leave the database (or this process). */
@@ -100,7 +101,7 @@ export function registerKeyCommands(program: Command): void {
     );
 
   leaf(key, 'list', 'list keys (never their secrets)')
-    .option('--org <org>', 'only keys of this organization')
+    .addOption(organizationFilter('keys'))
     .action(async (options: JsonOption & { org?: string }) => {
       await withDatabase(cliConfig(), async (db) => {
         await checkOrganizationFilter(db, options.org);

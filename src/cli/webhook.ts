@@ -28,7 +28,8 @@ import { newDeliveryId, newEndpointId } from '../webhooks/ids.js';
 import { generateWebhookSecret, sealSecret } from '../webhooks/secrets.js';
 import { parseInteger, parseTime } from './arguments.js';
 import { CliError } from './cli-error.js';
-import { checkOrganizationFilter, cliConfig, cliKeyring, requireOrganization, withDatabase } from './context.js';
+import { cliConfig, cliKeyring, requireOrganization, withDatabase } from './context.js';
+import { checkOrganizationFilter, organizationFilter } from './organization-filter.js';
 import { columnsAsStored, type JsonOption, leaf, print, printList, shownOnce } from './output.js';
 
 const DEFAULT_OVERLAP_HOURS = 24;
@@ -176,7 +177,7 @@ export function registerWebhookCommands(program: Command): void {
     });
 
   leaf(webhook, 'list', 'list endpoints (never their secrets) with their last delivery and consecutive failures')
-    .option('--org <org>', 'only endpoints of this organization')
+    .addOption(organizationFilter('endpoints'))
     .action(async (options: JsonOption & { org?: string }) => {
       await withDatabase(cliConfig(), async (db) => {
         await checkOrganizationFilter(db, options.org);
