@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importLines, type SourceLine } from '../../../src/import/importer.js';
 import type { AudioStorage } from '../../../src/media/storage.js';
@@ -103,7 +104,7 @@ describe('migration 004: stored turns in the served form', () => {
     // triggers took for a new finalization would put rows back in it.
     expect(await announced()).toEqual([]);
     expect(before.doc_000).toBe(LEGACY_OUT_OF_ORDER);
-    await up(store.db);
+    await up(store.db as unknown as Kysely<unknown>);
     const after = await storedTurns();
     expect(after).toEqual({
       ...before,
@@ -117,7 +118,7 @@ describe('migration 004: stored turns in the served form', () => {
 
   it('is a no-op the second time', async () => {
     const before = await storedTurns();
-    await up(store.db);
+    await up(store.db as unknown as Kysely<unknown>);
     expect(await storedTurns()).toEqual(before);
   });
 });
