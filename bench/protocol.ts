@@ -10,6 +10,8 @@ export type ParentMessage =
   | { type: 'bodies'; bodies: BareBodies }
   | { type: 'verification'; mode: 'real' | 'bypass' }
   | { type: 'memory' }
+  /** A full garbage collection first (the server runs with --expose-gc), then the usage: what the heap retains. */
+  | { type: 'retained-memory' }
   | { type: 'stop' };
 
 export type ChildMessage =

@@ -98,6 +98,8 @@ export interface BenchResults {
     growth: number;
     firstWindowHeapMiB: number;
     lastWindowHeapMiB: number;
+    /** Heap used right after a full collection, before and after the sampled window (absent in older runs). */
+    retainedHeapMiB?: { before: number; after: number };
     samples: { second: number; rssBytes: number; heapUsedBytes: number }[];
   };
   scaling: { sqlite: ScalingRow[]; postgres: ScalingRow[] | null };
@@ -126,7 +128,56 @@ export const TARGETS = {
   stormSlowdown: 0.2,
   throttledStormLoss: 0.05,
   memoryGrowth: 0.05,
+  /** Issue 14, the hot path: server CPU time per request against the bare ceiling serving the same body. */
+  hotPathCpuRatio: { get_encounter: 0.3, list_encounters: 0.4, get_transcript: 0.7 } as Record<string, number>,
+  invalidKeyCpuUs: 60,
+  stormSlowdownHotPath: 0.15,
+  postgresGetEncounterCpu: 1.5,
 };
+
+/** The issue-14 rows: CPU-time ratios per route, the 401's cost, the storm, PostgreSQL against SQLite. */
+function hotPathTargets(results: BenchResults): Target[] {
+  const targets: Target[] = [];
+  for (const [id, minimum] of Object.entries(TARGETS.hotPathCpuRatio)) {
+    const row = results.throughput.find((candidate) => candidate.id === id);
+    if (row?.cpuRatioToCeiling == null) continue;
+    targets.push({
+      target: `${row.label}: CPU-time × its ceiling ≥ ${minimum.toFixed(2)}×`,
+      measured: ratio(row.cpuRatioToCeiling),
+      pass: row.cpuRatioToCeiling >= minimum,
+    });
+  }
+  const invalid = results.throughput.find((row) => row.id === 'invalid_key_storm');
+  if (invalid) {
+    targets.push({
+      target: `401 invalid_key (random keys) ≤ ${TARGETS.invalidKeyCpuUs} µs of server CPU`,
+      measured: `${us(invalid.serverCpuUsPerRequest)} µs`,
+      pass: invalid.serverCpuUsPerRequest <= TARGETS.invalidKeyCpuUs,
+    });
+  }
+  const storm = results.stormInterference.many;
+  targets.push({
+    target: `invalid-key storm (many addresses) costs valid traffic ≤ ${TARGETS.stormSlowdownHotPath * 100}% req/s`,
+    measured: `req/s ${pct(-storm.throughputLoss)}`,
+    pass: storm.throughputLoss <= TARGETS.stormSlowdownHotPath,
+  });
+  const smallGetCpu = (rows: ScalingRow[] | null) => {
+    const row = rows?.find((candidate) => candidate.scenario === 'get_encounter');
+    return row ? median(row.rounds.small.map((r) => r.serverCpuUsPerRequest ?? Number.NaN)) : Number.NaN;
+  };
+  const sqliteCpu = smallGetCpu(results.scaling.sqlite);
+  const postgresCpu = smallGetCpu(results.scaling.postgres);
+  targets.push(
+    Number.isNaN(postgresCpu)
+      ? { target: 'postgres get_encounter server CPU', measured: 'not measured (PostgreSQL unreachable)', pass: null }
+      : {
+          target: `postgres get_encounter server CPU ≤ ${TARGETS.postgresGetEncounterCpu}× sqlite's (10k, scaling phase)`,
+          measured: `${Math.round(postgresCpu)} vs ${Math.round(sqliteCpu)} µs (${ratio(postgresCpu / sqliteCpu)})`,
+          pass: postgresCpu / sqliteCpu <= TARGETS.postgresGetEncounterCpu,
+        },
+  );
+  return targets;
+}
 
 export function evaluateTargets(results: BenchResults): Target[] {
   const targets: Target[] = [];
@@ -181,7 +232,7 @@ export function evaluateTargets(results: BenchResults): Target[] {
     measured: pct(memory.growth),
     pass: memory.growth <= TARGETS.memoryGrowth,
   });
-  return targets;
+  return [...targets, ...hotPathTargets(results)];
 }
 
 export function renderReport(results: BenchResults): string {
@@ -318,11 +369,21 @@ export function renderReport(results: BenchResults): string {
   const memory = results.memory;
   out(`#### Memory under ${memory.seconds} s of sustained mixed load (${rps(memory.requestsPerSecond)} req/s)`);
   out();
-  out(`| RSS growth | RSS first ${memory.windowSeconds} s | RSS last ${memory.windowSeconds} s | heap first → last |`);
-  out('|---:|---:|---:|---:|');
+  const retained = memory.retainedHeapMiB;
+  out(
+    `| RSS growth | RSS first ${memory.windowSeconds} s | RSS last ${memory.windowSeconds} s | heap first → last | ` +
+      'heap retained after a full GC, start → end |',
+  );
+  out('|---:|---:|---:|---:|---:|');
   out(
     `| ${pct(memory.growth)} | ${memory.firstWindowRssMiB.toFixed(1)} MiB | ${memory.lastWindowRssMiB.toFixed(1)} MiB | ` +
-      `${memory.firstWindowHeapMiB.toFixed(1)} → ${memory.lastWindowHeapMiB.toFixed(1)} MiB |`,
+      `${memory.firstWindowHeapMiB.toFixed(1)} → ${memory.lastWindowHeapMiB.toFixed(1)} MiB | ` +
+      `${retained ? `${retained.before.toFixed(1)} → ${retained.after.toFixed(1)} MiB (${pct(retained.after / retained.before - 1)})` : '–'} |`,
+  );
+  out();
+  out(
+    'Heap figures are means of per-second samples and include garbage V8 has not collected yet; the retained heap ' +
+      'is measured right after a forced full collection, so it is the one that tells a leak from lazy collection.',
   );
   out();
 

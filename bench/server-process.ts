@@ -83,6 +83,10 @@ async function main(): Promise<void> {
   }
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'memory') send({ type: 'memory', usage: process.memoryUsage() });
+    if (message.type === 'retained-memory') {
+      (globalThis as { gc?: () => void }).gc?.();
+      send({ type: 'memory', usage: process.memoryUsage() });
+    }
     if (message.type === 'verification') {
       setVerification?.(message.mode);
       send({ type: 'ack' });
