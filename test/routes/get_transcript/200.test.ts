@@ -66,6 +66,33 @@ describe('get_transcript → 200', () => {
     });
   });
 
+  it('turns written into the table in another form (out of order, an extra field) are still served in order', async () => {
+    await h.runtime.store.db
+      .updateTable('transcripts')
+      .set({
+        turns: JSON.stringify([
+          { speaker: 'other', start: 5, end: 9, text: 'Long.', confidence: 0.4 },
+          { text: 'Short.', end: 6, start: 5, speaker: 'patient' },
+          { speaker: 'clinician', start: 0.5, end: 4.25, text: 'First.' },
+        ]),
+      })
+      .where('document_id', '=', 'doc_amb_norec')
+      .execute();
+    expectOk(await h.get(pathOf('get_transcript', 'enc_a1', 'doc_amb_norec'), auth(h)), {
+      encounter_id: 'enc_a1',
+      document_id: 'doc_amb_norec',
+      transcript: {
+        provider: 'deepgram',
+        audio_duration_seconds: 10,
+        turns: [
+          { speaker: 'clinician', start: 0.5, end: 4.25, text: 'First.' },
+          { speaker: 'patient', start: 5, end: 6, text: 'Short.' },
+          { speaker: 'other', start: 5, end: 9, text: 'Long.' },
+        ],
+      },
+    });
+  });
+
   it('HEAD: the same status and headers, no body', async () => {
     expectOk(
       await send(h, 'HEAD', pathOf('get_transcript', 'enc_a1', 'doc_amb'), auth(h)),
