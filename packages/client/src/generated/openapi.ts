@@ -133,6 +133,10 @@ export interface components {
             patient_id: string;
             first_name: string | null;
             last_name: string | null;
+            /**
+             * Format: date
+             * @example 1970-01-01
+             */
             date_of_birth: string | null;
         };
         DocumentSummary: {
@@ -169,6 +173,10 @@ export interface components {
              * @example 2026-05-25T14:00:00Z
              */
             updated_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-05-25T14:00:00Z
+             */
             date_of_service: string | null;
             patient: components["schemas"]["Patient"];
             documents: components["schemas"]["DocumentSummary"][];
