@@ -79,12 +79,10 @@ async function commitDisclosure(
 }
 
 export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, audit: AuditSink): void {
-  // Every authenticated response carries the RateLimit headers, errors included.
+  // One hook for both, since it runs for every response: every authenticated response carries the RateLimit
+  // headers (errors included, and the 503 a failed commit turns a disclosure into); a disclosure waits for its commit.
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.trace?.rateLimit) reply.headers(rateLimitHeaders(request.trace.rateLimit));
-    return payload;
-  });
-  app.addHook('onSend', async (request, reply, payload) => {
     if (request.publicRoute && request.trace && !audited.has(request) && isDisclosure(reply.statusCode)) {
       return commitDisclosure(request, reply, payload, audit);
     }
