@@ -39,9 +39,9 @@ const strict = { additionalProperties: false };
 /** `audio/` and a subtype as RFC 6838 names them (restricted-name): nothing else reaches a Content-Type header. */
 const AUDIO_CONTENT_TYPE = /^audio\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
-export const OrganizationRecord = Type.Object({ type: Type.Literal('organization'), id: Id, name: Text }, strict);
+const OrganizationRecord = Type.Object({ type: Type.Literal('organization'), id: Id, name: Text }, strict);
 
-export const PatientRecord = Type.Object(
+const PatientRecord = Type.Object(
   {
     type: Type.Literal('patient'),
     id: Id,
@@ -53,7 +53,7 @@ export const PatientRecord = Type.Object(
   strict,
 );
 
-export const EncounterRecord = Type.Object(
+const EncounterRecord = Type.Object(
   {
     type: Type.Literal('encounter'),
     id: Id,
@@ -70,7 +70,7 @@ export const EncounterRecord = Type.Object(
   strict,
 );
 
-export const DocumentRecord = Type.Object(
+const DocumentRecord = Type.Object(
   {
     type: Type.Literal('document'),
     id: Id,
@@ -88,12 +88,9 @@ export const DocumentRecord = Type.Object(
   strict,
 );
 
-export const TranscriptTurnRecord = Type.Object(
-  { speaker: Text, start: Seconds, end: Seconds, text: Type.String() },
-  strict,
-);
+const TranscriptTurnRecord = Type.Object({ speaker: Text, start: Seconds, end: Seconds, text: Type.String() }, strict);
 
-export const TranscriptRecord = Type.Object(
+const TranscriptRecord = Type.Object(
   {
     type: Type.Literal('transcript'),
     document_id: Id,
@@ -106,7 +103,7 @@ export const TranscriptRecord = Type.Object(
   strict,
 );
 
-export const RecordingRecord = Type.Object(
+const RecordingRecord = Type.Object(
   {
     type: Type.Literal('recording'),
     document_id: Id,
