@@ -17,6 +17,21 @@ async function importRecords(h: ReturnType<typeof useHarness>, records: readonly
   await importLines(h.runtime.store.db, h.runtime.storage, lines(), h.dir);
 }
 
+/** doc_amb_norec once three turns (two starting together) are stored for it, in any order or form. */
+const THREE_TURNS_IN_ORDER = {
+  encounter_id: 'enc_a1',
+  document_id: 'doc_amb_norec',
+  transcript: {
+    provider: 'deepgram',
+    audio_duration_seconds: 10,
+    turns: [
+      { speaker: 'clinician', start: 0.5, end: 4.25, text: 'First.' },
+      { speaker: 'patient', start: 5, end: 6, text: 'Short.' },
+      { speaker: 'other', start: 5, end: 9, text: 'Long.' },
+    ],
+  },
+};
+
 describe('get_transcript → 200', () => {
   const h = useHarness();
 
@@ -51,19 +66,7 @@ describe('get_transcript → 200', () => {
         ],
       },
     ]);
-    expectOk(await h.get(pathOf('get_transcript', 'enc_a1', 'doc_amb_norec'), auth(h)), {
-      encounter_id: 'enc_a1',
-      document_id: 'doc_amb_norec',
-      transcript: {
-        provider: 'deepgram',
-        audio_duration_seconds: 10,
-        turns: [
-          { speaker: 'clinician', start: 0.5, end: 4.25, text: 'First.' },
-          { speaker: 'patient', start: 5, end: 6, text: 'Short.' },
-          { speaker: 'other', start: 5, end: 9, text: 'Long.' },
-        ],
-      },
-    });
+    expectOk(await h.get(pathOf('get_transcript', 'enc_a1', 'doc_amb_norec'), auth(h)), THREE_TURNS_IN_ORDER);
   });
 
   it('turns written into the table in another form (out of order, an extra field) are still served in order', async () => {
@@ -78,19 +81,7 @@ describe('get_transcript → 200', () => {
       })
       .where('document_id', '=', 'doc_amb_norec')
       .execute();
-    expectOk(await h.get(pathOf('get_transcript', 'enc_a1', 'doc_amb_norec'), auth(h)), {
-      encounter_id: 'enc_a1',
-      document_id: 'doc_amb_norec',
-      transcript: {
-        provider: 'deepgram',
-        audio_duration_seconds: 10,
-        turns: [
-          { speaker: 'clinician', start: 0.5, end: 4.25, text: 'First.' },
-          { speaker: 'patient', start: 5, end: 6, text: 'Short.' },
-          { speaker: 'other', start: 5, end: 9, text: 'Long.' },
-        ],
-      },
-    });
+    expectOk(await h.get(pathOf('get_transcript', 'enc_a1', 'doc_amb_norec'), auth(h)), THREE_TURNS_IN_ORDER);
   });
 
   it('HEAD: the same status and headers, no body', async () => {
