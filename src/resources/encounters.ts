@@ -16,7 +16,7 @@ import type { ResourceRequest, ResourceResult } from './context.js';
 import { encounterView } from './views.js';
 
 /** Step 12's encounter checks, in order: exists → same organization → not demo/training → available. */
-function requireAccessibleEncounter<Row extends EncounterRow>(encounter: Row | undefined, organizationId: string): Row {
+function requireAccessibleEncounter(encounter: EncounterRow | undefined, organizationId: string): EncounterRow {
   if (!encounter) throw new PublicError('encounter_not_found');
   if (encounter.organization_id !== organizationId) throw new PublicError('cross_organization_denied');
   if (encounter.origin !== 'clinical') throw new PublicError('demo_training_denied');
@@ -87,28 +87,8 @@ export async function listEncounters(request: ResourceRequest): Promise<Resource
 
 export async function getEncounter(request: ResourceRequest): Promise<ResourceResult> {
   const encounterId = request.params.encounter_id;
-  const rows = isValidId(encounterId) ? await findEncounterWithDetails(request.db, encounterId) : [];
-  const encounter = requireAccessibleEncounter(rows[0], request.organizationId);
-  const patient = {
-    first_name: encounter.patient_first_name,
-    last_name: encounter.patient_last_name,
-    date_of_birth: encounter.patient_date_of_birth,
-  };
-  const documents = rows.flatMap((row) =>
-    row.document_id === null
-      ? []
-      : [
-          {
-            id: row.document_id,
-            encounter_id: row.id,
-            schema_type: row.document_schema_type!,
-            title: row.document_title,
-            status: row.document_status,
-            created_at_ms: row.document_created_at_ms!,
-            updated_at_ms: row.document_updated_at_ms!,
-          },
-        ],
-  );
-  const view = encounterView(encounter, patient, documents);
+  const found = isValidId(encounterId) ? await findEncounterWithDetails(request.db, encounterId) : undefined;
+  const encounter = requireAccessibleEncounter(found?.encounter, request.organizationId);
+  const view = encounterView(encounter, found!.patient, found!.documents);
   return { body: { encounter: view }, resourceIds: disclosedIds([view]) };
 }

@@ -1,9 +1,6 @@
 /** Stored rows → the response bodies of docs/api.md. */
-import type { DocumentRow, DocumentSummaryRow, EncounterRow, PatientRow } from '../store/clinical.js';
+import type { DocumentRow, DocumentSummaryRow, EncounterRow, PatientSummaryRow } from '../store/clinical.js';
 import { formatOptionalTimestamp, formatTimestamp } from '../time.js';
-
-/** What an encounter shows of its patient. */
-export type PatientSummary = Pick<PatientRow, 'first_name' | 'last_name' | 'date_of_birth'>;
 
 /** A document as an encounter lists it: its detail view's identifying fields. */
 function documentSummary(document: DocumentSummaryRow) {
@@ -19,7 +16,7 @@ function documentSummary(document: DocumentSummaryRow) {
 
 export function encounterView(
   encounter: EncounterRow,
-  patient: PatientSummary | undefined,
+  patient: PatientSummaryRow | undefined,
   documents: readonly DocumentSummaryRow[],
 ) {
   return {

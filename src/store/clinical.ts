@@ -1,5 +1,5 @@
 /** Read queries over clinical data: encounters, patients, documents, transcripts and recordings. */
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { SUPPORTED_DOCUMENT_TYPES } from '../contract/schemas.js';
 import { type Compiled, compiledQuery, PLACEHOLDER, paddedInList, placeholders } from './compiled.js';
 import type {
@@ -118,7 +118,13 @@ export async function listedDocuments(
   return byEncounter;
 }
 
-/** The values the listed-document condition binds, in its placeholders' order: available, then the types. */
+/** A document an encounter lists: available and of a supported type. Binds LISTED_DOCUMENT_VALUES, in order. */
+function isListedDocument(eb: ExpressionBuilder<Database, 'documents'>) {
+  return eb.and([
+    eb('documents.available', '=', PLACEHOLDER as unknown as number),
+    eb('documents.schema_type', 'in', placeholders(SUPPORTED_DOCUMENT_TYPES.length)),
+  ]);
+}
 const LISTED_DOCUMENT_VALUES = [1, ...SUPPORTED_DOCUMENT_TYPES];
 
 const documentsOfEncounters = compiledQuery<DocumentSummaryRow>(
@@ -127,16 +133,24 @@ const documentsOfEncounters = compiledQuery<DocumentSummaryRow>(
       .selectFrom('documents')
       .select(SUMMARY_COLUMNS)
       .where('encounter_id', 'in', placeholders(count))
-      .where('available', '=', PLACEHOLDER as unknown as number)
-      .where('schema_type', 'in', placeholders(SUPPORTED_DOCUMENT_TYPES.length))
+      .where(isListedDocument)
       .orderBy('encounter_id')
       .orderBy('created_at_ms')
       .orderBy('id'),
   (parameters) => parameters.length - LISTED_DOCUMENT_VALUES.length,
 );
 
-/** An encounter with its patient's name and birth date and one of its listed documents (or none) per row. */
-export interface EncounterDetailRow extends EncounterRow {
+/** What an encounter shows of its patient. */
+export type PatientSummaryRow = Pick<PatientRow, 'first_name' | 'last_name' | 'date_of_birth'>;
+
+export interface EncounterWithDetails {
+  encounter: EncounterRow;
+  patient: PatientSummaryRow;
+  documents: DocumentSummaryRow[];
+}
+
+/** An encounter with its patient's summary and one of its listed documents (or none) per row. */
+interface EncounterDetailRow extends EncounterRow {
   patient_first_name: string | null;
   patient_last_name: string | null;
   patient_date_of_birth: string | null;
@@ -151,18 +165,13 @@ export interface EncounterDetailRow extends EncounterRow {
 /**
  * get_encounter's reads in one statement: the encounter, its patient and its listed documents (one row per
  * document, oldest first; one row with null document columns when it has none). A round trip each was most of the
- * route's database cost on PostgreSQL (bench/README.md). The documents join repeats listedDocuments' condition.
+ * route's database cost on PostgreSQL (bench/README.md).
  */
 const encounterWithDetails = compiledQuery<EncounterDetailRow>((db) =>
   db
     .selectFrom('encounters')
     .leftJoin('patients', 'patients.id', 'encounters.patient_id')
-    .leftJoin('documents', (join) =>
-      join
-        .onRef('documents.encounter_id', '=', 'encounters.id')
-        .on('documents.available', '=', PLACEHOLDER as unknown as number)
-        .on('documents.schema_type', 'in', placeholders(SUPPORTED_DOCUMENT_TYPES.length)),
-    )
+    .leftJoin('documents', (join) => join.onRef('documents.encounter_id', '=', 'encounters.id').on(isListedDocument))
     .selectAll('encounters')
     .select([
       'patients.first_name as patient_first_name',
@@ -180,8 +189,30 @@ const encounterWithDetails = compiledQuery<EncounterDetailRow>((db) =>
     .orderBy('documents.id'),
 );
 
-export async function findEncounterWithDetails(db: Kysely<Database>, id: string): Promise<EncounterDetailRow[]> {
-  return encounterWithDetails.rows(db, [...LISTED_DOCUMENT_VALUES, id]);
+export async function findEncounterWithDetails(
+  db: Kysely<Database>,
+  id: string,
+): Promise<EncounterWithDetails | undefined> {
+  const rows = await encounterWithDetails.rows(db, [...LISTED_DOCUMENT_VALUES, id]);
+  const first = rows[0];
+  if (!first) return undefined;
+  const documents = rows
+    .filter((row) => row.document_id !== null)
+    .map((row) => ({
+      id: row.document_id!,
+      encounter_id: row.id,
+      schema_type: row.document_schema_type!,
+      title: row.document_title,
+      status: row.document_status,
+      created_at_ms: row.document_created_at_ms!,
+      updated_at_ms: row.document_updated_at_ms!,
+    }));
+  const patient = {
+    first_name: first.patient_first_name,
+    last_name: first.patient_last_name,
+    date_of_birth: first.patient_date_of_birth,
+  };
+  return { encounter: first, patient, documents };
 }
 
 const documentById = compiledQuery<DocumentRow>((db) =>
