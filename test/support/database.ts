@@ -3,10 +3,14 @@
  * PostgreSQL database on that server (created from the database the URL names, and dropped again by `drop()`).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
-import { postgresConnectionString } from '../../src/store/db.js';
+import { afterAll, beforeAll } from 'vitest';
+import { openStore, postgresConnectionString, type Store } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
 import type { Database } from '../../src/store/schema.js';
 
 export interface FreshDatabase {
@@ -79,4 +83,31 @@ export async function snapshotDatabase(
       .sort();
   }
   return snapshot;
+}
+
+/**
+ * A fresh, migrated store for one test file, opened before its tests and removed after them; `dir` is its
+ * scratch folder (the SQLite file lives there).
+ */
+export function useMigratedStore(prefix: string): { readonly store: Store; readonly dir: string } {
+  const state: { store?: Store; dir?: string; database?: FreshDatabase } = {};
+  beforeAll(async () => {
+    state.dir = mkdtempSync(join(tmpdir(), prefix));
+    state.database = await freshDatabase(state.dir);
+    state.store = openStore(state.database.url);
+    await migrate(state.store);
+  });
+  afterAll(async () => {
+    await state.store?.close();
+    await state.database?.drop();
+    if (state.dir) rmSync(state.dir, { recursive: true, force: true });
+  });
+  return {
+    get store() {
+      return state.store!;
+    },
+    get dir() {
+      return state.dir!;
+    },
+  };
 }

@@ -4,15 +4,10 @@
  * — here, rows at seq positions already taken — is refused whole, and the stored chain is unchanged.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AuditFields, chainRecords, EMPTY_HEAD } from '../../../src/audit/chain.js';
 import { appendChainRecords } from '../../../src/store/audit-ledger.js';
-import { openStore, type Store } from '../../../src/store/db.js';
-import { migrate } from '../../../src/store/migrate.js';
-import { type FreshDatabase, freshDatabase } from '../../support/database.js';
+import { useMigratedStore } from '../../support/database.js';
 
 function fields(n: number): AuditFields {
   return {
@@ -34,23 +29,10 @@ function fields(n: number): AuditFields {
 }
 
 describe('appendChainRecords', () => {
-  let dir: string;
-  let database: FreshDatabase;
-  let store: Store;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'charthero-audit-append-'));
-    database = await freshDatabase(dir);
-    store = openStore(database.url);
-    await migrate(store);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await database?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = useMigratedStore('charthero-audit-append-');
 
   const storedChain = () =>
-    store.db
+    scratch.store.db
       .selectFrom('audit_events')
       .select(['seq', 'hash'])
       .where('chain_id', '=', 'chn_fork')
@@ -62,9 +44,9 @@ describe('appendChainRecords', () => {
     ['a transaction of several statements', 120],
   ])('refuses rows at taken positions, all of them (%s), and leaves the chain as it was', async (_how, size) => {
     const key = randomBytes(32);
-    await store.db.deleteFrom('audit_events').where('chain_id', '=', 'chn_fork').execute();
+    await scratch.store.db.deleteFrom('audit_events').where('chain_id', '=', 'chn_fork').execute();
     const first = chainRecords('chn_fork', EMPTY_HEAD, 1, key, [fields(1), fields(2)]);
-    await appendChainRecords(store.db, first);
+    await appendChainRecords(scratch.store.db, first);
     const before = await storedChain();
     // A writer with a stale head (empty): its rows reuse seq 1 and 2, then go on past the real head.
     const forked = chainRecords(
@@ -74,7 +56,7 @@ describe('appendChainRecords', () => {
       key,
       Array.from({ length: size }, (_, i) => fields(100 + i)),
     );
-    await expect(appendChainRecords(store.db, forked)).rejects.toThrow();
+    await expect(appendChainRecords(scratch.store.db, forked)).rejects.toThrow();
     expect(await storedChain()).toEqual(before);
   });
 });

@@ -3,17 +3,12 @@
  * the turns column as it is are rewritten into the served form — public fields only, in time order — and nothing
  * else changes: rows already in that form keep their text, and the webhook triggers see no new finalization.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { importLines, type SourceLine } from '../../../src/import/importer.js';
 import type { AudioStorage } from '../../../src/media/storage.js';
-import { openStore, type Store } from '../../../src/store/db.js';
-import { migrate } from '../../../src/store/migrate.js';
 import { up } from '../../../src/store/migrations/004-stored-turns.js';
-import { type FreshDatabase, freshDatabase } from '../../support/database.js';
+import { useMigratedStore } from '../../support/database.js';
 
 const NO_STORAGE = {} as AudioStorage; // no recordings are imported here
 
@@ -27,14 +22,8 @@ const LEGACY_EXTRA_FIELD = '[{"text":"Hi.","end":1,"start":0,"speaker":"clinicia
 const EXTRA_FIELD_SERVED = '[{"speaker":"clinician","start":0,"end":1,"text":"Hi."}]';
 
 describe('migration 004: stored turns in the served form', () => {
-  let dir: string;
-  let database: FreshDatabase;
-  let store: Store;
+  const scratch = useMigratedStore('charthero-turns-migration-');
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'charthero-turns-migration-'));
-    database = await freshDatabase(dir);
-    store = openStore(database.url);
-    await migrate(store);
     const records: object[] = [
       { type: 'organization', id: 'org_1', name: 'One' },
       { type: 'patient', id: 'pat_1', organization_id: 'org_1' },
@@ -76,27 +65,22 @@ describe('migration 004: stored turns in the served form', () => {
     async function* lines(): AsyncGenerator<SourceLine> {
       for (const [index, record] of records.entries()) yield { line: index + 1, text: JSON.stringify(record) };
     }
-    await importLines(store.db, NO_STORAGE, lines(), dir);
+    await importLines(scratch.store.db, NO_STORAGE, lines(), scratch.dir);
     const legacy = { doc_000: LEGACY_OUT_OF_ORDER, doc_201: LEGACY_OUT_OF_ORDER, doc_249: LEGACY_EXTRA_FIELD };
     for (const [documentId, turns] of Object.entries(legacy)) {
-      await store.db.updateTable('transcripts').set({ turns }).where('document_id', '=', documentId).execute();
+      await scratch.store.db.updateTable('transcripts').set({ turns }).where('document_id', '=', documentId).execute();
     }
-  });
-  afterAll(async () => {
-    await store?.close();
-    await database?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const storedTurns = async () =>
     Object.fromEntries(
-      (await store.db.selectFrom('transcripts').select(['document_id', 'turns']).execute()).map((row) => [
+      (await scratch.store.db.selectFrom('transcripts').select(['document_id', 'turns']).execute()).map((row) => [
         row.document_id,
         row.turns,
       ]),
     );
   const announced = () =>
-    store.db.selectFrom('webhook_finalized_transcripts').select('document_id').orderBy('document_id').execute();
+    scratch.store.db.selectFrom('webhook_finalized_transcripts').select('document_id').orderBy('document_id').execute();
 
   it('rewrites legacy rows in every batch and leaves the others, and the webhook announcements, as they were', async () => {
     const before = await storedTurns();
@@ -104,7 +88,7 @@ describe('migration 004: stored turns in the served form', () => {
     // triggers took for a new finalization would put rows back in it.
     expect(await announced()).toEqual([]);
     expect(before.doc_000).toBe(LEGACY_OUT_OF_ORDER);
-    await up(store.db as unknown as Kysely<unknown>);
+    await up(scratch.store.db as unknown as Kysely<unknown>);
     const after = await storedTurns();
     expect(after).toEqual({
       ...before,
@@ -118,7 +102,7 @@ describe('migration 004: stored turns in the served form', () => {
 
   it('is a no-op the second time', async () => {
     const before = await storedTurns();
-    await up(store.db as unknown as Kysely<unknown>);
+    await up(scratch.store.db as unknown as Kysely<unknown>);
     expect(await storedTurns()).toEqual(before);
   });
 });
