@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { auditChainKey, type Keyring, newestEntry } from '../access/digest-keyring.js';
+import { auditChainKey, type Keyring, type KeyringEntry, newestEntry } from '../access/digest-keyring.js';
 import { loggableError } from '../error-log.js';
 import { appendChainRecords, findChainHead } from '../store/audit-ledger.js';
 import type { Store } from '../store/db.js';
@@ -142,7 +142,10 @@ export function createAuditLedger(store: Store, options: AuditLedgerOptions): Au
     return Math.floor(atMs / MINUTE_MS);
   }
 
-  /** Adds a refusal to its aggregate; `byKey` also keeps the key apart (refusals of known keys, past the bound). */
+  /**
+   * Adds a refusal to its aggregate; `byKey` also keeps the key apart (refusals of known keys, past the bound).
+   * `fields` is the caller's fresh record: a new aggregate keeps it as its own.
+   */
   function aggregate(fields: AuditFields, byKey: boolean): void {
     const minute = minuteOf(fields.at_ms);
     const parts = [fields.route_id, fields.reason_code, minute];
@@ -157,10 +160,13 @@ export function createAuditLedger(store: Store, options: AuditLedgerOptions): Au
         reportOverflow('audit aggregates full; a refusal was not recorded');
         return;
       }
-      fields = { ...fields, client_ip: null, key_id: null, organization_id: null, user_agent: null };
+      fields.client_ip = null;
+      fields.key_id = null;
+      fields.organization_id = null;
+      fields.user_agent = null;
     }
     if (existing) existing.fields.count += 1;
-    else aggregates.set(id, { fields: { ...fields }, minute });
+    else aggregates.set(id, { fields, minute });
   }
 
   function reportOverflow(message: string): void {
@@ -184,9 +190,16 @@ export function createAuditLedger(store: Store, options: AuditLedgerOptions): Au
     }
   }
 
+  /** Derived once per keyring entry (a reload brings new entry objects), not once per write. */
+  const chainKeys = new WeakMap<KeyringEntry, Buffer>();
   function chainKey(): { version: number; key: Buffer } {
     const entry = newestEntry(options.keyring());
-    return { version: entry.version, key: auditChainKey(entry) };
+    let key = chainKeys.get(entry);
+    if (key === undefined) {
+      key = auditChainKey(entry);
+      chainKeys.set(entry, key);
+    }
+    return { version: entry.version, key };
   }
 
   /** Settles the outcome of an uncertain write from the head stored in the database. */

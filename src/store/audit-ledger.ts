@@ -59,7 +59,9 @@ const insertRows = compiledQuery<never>(
 );
 
 function insertParameters(rows: readonly AuditInsert[]): unknown[] {
-  return rows.flatMap((row) => INSERT_COLUMNS.map((column) => row[column]));
+  const parameters: unknown[] = [];
+  for (const row of rows) for (const column of INSERT_COLUMNS) parameters.push(row[column]);
+  return parameters;
 }
 
 /**
