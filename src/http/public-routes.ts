@@ -15,6 +15,7 @@ import { SerializedJson } from '../resources/context.js';
 import { rawHeaderValues, rawQueryOf } from './raw-url.js';
 import './request-state.js';
 import { JSON_CONTENT_TYPE } from './content-types.js';
+import { sendError } from './send-error.js';
 
 /** Requests already audited, and when each public request started (for the latency of an aborted one). */
 const audited = new WeakSet<FastifyRequest>();
@@ -24,13 +25,10 @@ const startedAt = new WeakMap<FastifyRequest, number>();
 function auditEvents(request: FastifyRequest, statusCode: number, latencyMs: number): AuditEvent[] {
   const trace = request.trace!;
   const completed = isDisclosure(statusCode);
-  const atMs = Date.now();
-  const clientIp = request.ip ?? null;
-  const userAgent = request.headers['user-agent'] ?? null;
-  // Written out rather than spread from a shared base: this runs for every request.
-  const event = (name: AuditEvent['event'], resourceIds: string[]): AuditEvent => ({
-    atMs,
-    event: name,
+  // Written out, not spread from a shared base: this runs for every request (only an audio URL's copies it).
+  const record: AuditEvent = {
+    atMs: Date.now(),
+    event: 'request',
     requestId: request.id,
     keyId: trace.keyId,
     organizationId: trace.organizationId,
@@ -38,14 +36,13 @@ function auditEvents(request: FastifyRequest, statusCode: number, latencyMs: num
     method: request.method,
     status: statusCode,
     reasonCode: request.reasonCode,
-    resourceIds,
-    clientIp,
-    userAgent,
+    resourceIds: completed ? trace.resourceIds : [],
+    clientIp: request.ip ?? null,
+    userAgent: request.headers['user-agent'] ?? null,
     latencyMs,
-  });
-  const events = [event('request', completed ? trace.resourceIds : [])];
-  if (trace.audioUrlIssuedFor !== null && completed) events.push(event('audio_url_issued', trace.resourceIds));
-  return events;
+  };
+  if (trace.audioUrlIssuedFor === null || !completed) return [record];
+  return [record, { ...record, event: 'audio_url_issued' }];
 }
 
 const isDisclosure = (statusCode: number) => statusCode >= 200 && statusCode < 300;
@@ -111,17 +108,25 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
       request.publicRoute = route;
       request.trace = emptyTrace();
       startedAt.set(request, performance.now());
-      const body = await handlePublicRequest(
-        deps,
-        route,
-        {
-          authorization: rawHeaderValues(request.raw.rawHeaders, 'authorization'),
-          clientAddress: request.ip,
-          rawQuery: rawQueryOf(request.url),
-          params,
-        },
-        request.trace,
-      );
+      let body: unknown;
+      try {
+        body = await handlePublicRequest(
+          deps,
+          route,
+          {
+            authorization: rawHeaderValues(request.raw.rawHeaders, 'authorization'),
+            clientAddress: request.ip,
+            rawQuery: rawQueryOf(request.url),
+            params,
+          },
+          request.trace,
+        );
+      } catch (error) {
+        // A refusal is answered here rather than through Fastify's error path (the same sendError at the end of it):
+        // every request of an invalid-key storm takes this way.
+        if (error instanceof PublicError) return sendError(reply, error);
+        throw error;
+      }
       if (!(body instanceof SerializedJson)) return body;
       // A string with a JSON content type skips the serializer; the header is the one the serializer sets.
       reply.type(JSON_CONTENT_TYPE);
