@@ -10,17 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDataset } from './generate.js';
-import { type LoadSpec, runLoad } from './load.js';
-import {
-  apiEnv,
-  apiRequests,
-  cycle,
-  pin,
-  preflight,
-  STORM_ADDRESS,
-  startServerProcess,
-  strangerHeaders,
-} from './servers.js';
+import { runLoad } from './load.js';
+import { apiEnv, pin, preflight, scenarioLoads, startServerProcess } from './servers.js';
 
 interface ProfileNode {
   id: number;
@@ -79,34 +70,7 @@ async function main(): Promise<void> {
   const api = await startServerProcess('api', apiEnv(dataset), undefined, profileFlags);
   try {
     await preflight(api, dataset);
-    const requests = apiRequests(dataset);
-    const base = {
-      url: api.url,
-      connections: 16,
-      durationSeconds: seconds,
-      headers: requests.headers,
-      serverPid: api.pid,
-    };
-    const storm = cycle(strangerHeaders(50_000));
-    const specs: Record<string, LoadSpec> = {
-      get_encounter: { ...base, next: requests.detail },
-      list: { ...base, path: requests.listFirst },
-      transcript: { ...base, path: requests.transcript },
-      storm: {
-        ...base,
-        expect: [401],
-        next: () => ({ path: requests.detailPath(), headers: storm() }),
-      },
-      // Random keys from one address: after its first 21 failures, every request is step 5a's 429.
-      throttled: {
-        ...base,
-        expect: [401, 429],
-        next: () => ({
-          path: requests.detailPath(),
-          headers: { authorization: storm().authorization!, 'x-forwarded-for': STORM_ADDRESS },
-        }),
-      },
-    };
+    const specs = scenarioLoads(api, dataset, seconds);
     const spec = specs[scenario];
     if (!spec) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(specs).join(', ')}`);
     const result = await runLoad(spec);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { generateKey } from '../src/access/key-format.js';
 import { LIST_LIMIT as LIST_BOUND, LIST_OFFSET } from '../src/contract/bounds.js';
 import { type Dataset, encounterId, listableEncounter } from './generate.js';
+import type { LoadSpec } from './load.js';
 import type { BareBodies, ChildMessage, ParentMessage } from './protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -179,4 +180,35 @@ export async function preflight(api: ServerHandle, dataset: Dataset) {
   const stranger = await getJson(`${api.url}${ENCOUNTERS_PATH}/${encounterId(0)}`, strangerHeaders(1)[0]!, 401);
   if (stranger.reason_code !== 'invalid_key') throw new Error(`preflight: storm gets ${stranger.reason_code}`);
   return { detail, list, transcript };
+}
+
+/**
+ * The single-scenario loads of bench/profile.ts and bench/ab.ts against one API server: 16 connections, closed
+ * loop. `storm`: random well-formed keys, each from an address of its own; `throttled`: random keys from one
+ * address (after its first 21 failures, every request is step 5a's 429).
+ */
+export function scenarioLoads(api: ServerHandle, dataset: Dataset, seconds: number): Record<string, LoadSpec> {
+  const requests = apiRequests(dataset);
+  const base = {
+    url: api.url,
+    connections: 16,
+    durationSeconds: seconds,
+    headers: requests.headers,
+    serverPid: api.pid,
+  };
+  const storm = cycle(strangerHeaders(50_000));
+  return {
+    get_encounter: { ...base, next: requests.detail },
+    list: { ...base, path: requests.listFirst },
+    transcript: { ...base, path: requests.transcript },
+    storm: { ...base, expect: [401], next: () => ({ path: requests.detailPath(), headers: storm() }) },
+    throttled: {
+      ...base,
+      expect: [401, 429],
+      next: () => ({
+        path: requests.detailPath(),
+        headers: { authorization: storm().authorization!, 'x-forwarded-for': STORM_ADDRESS },
+      }),
+    },
+  };
 }
