@@ -17,10 +17,6 @@ import './request-state.js';
 import { JSON_CONTENT_TYPE } from './content-types.js';
 import { sendError } from './send-error.js';
 
-/** Requests already audited, and when each public request started (for the latency of an aborted one). */
-const audited = new WeakSet<FastifyRequest>();
-const startedAt = new WeakMap<FastifyRequest, number>();
-
 /** The `request` record (plus `audio_url_issued` for an audio URL handed out) of a response with this status. */
 function auditEvents(request: FastifyRequest, statusCode: number, latencyMs: number): AuditEvent[] {
   const trace = request.trace!;
@@ -49,8 +45,8 @@ const isDisclosure = (statusCode: number) => statusCode >= 200 && statusCode < 3
 
 /** Exactly one `request` record per public request, whichever hook comes first; refusals in the background. */
 function recordRefusal(request: FastifyRequest, statusCode: number, latencyMs: number, audit: AuditSink): void {
-  if (audited.has(request)) return;
-  audited.add(request);
+  if (request.audited) return;
+  request.audited = true;
   for (const event of auditEvents(request, statusCode, latencyMs)) audit.record(event);
 }
 
@@ -64,7 +60,7 @@ async function commitDisclosure(
   payload: unknown,
   audit: AuditSink,
 ): Promise<unknown> {
-  audited.add(request);
+  request.audited = true;
   const latencyMs = reply.elapsedTime;
   try {
     await audit.commit(auditEvents(request, reply.statusCode, latencyMs));
@@ -84,7 +80,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
   // headers (errors included, and the 503 a failed commit turns a disclosure into); a disclosure waits for its commit.
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.trace?.rateLimit) reply.headers(rateLimitHeaders(request.trace.rateLimit));
-    if (request.publicRoute && request.trace && !audited.has(request) && isDisclosure(reply.statusCode)) {
+    if (request.publicRoute && request.trace && !request.audited && isDisclosure(reply.statusCode)) {
       return commitDisclosure(request, reply, payload, audit);
     }
     return payload;
@@ -95,7 +91,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
   // A client that leaves before the response is complete gets no onResponse: it is still one request to audit.
   app.addHook('onRequestAbort', async (request) => {
     if (request.publicRoute && request.trace) {
-      const latencyMs = performance.now() - (startedAt.get(request) ?? performance.now());
+      const latencyMs = performance.now() - request.publicStartedAt;
       recordRefusal(request, CLIENT_CLOSED_REQUEST, latencyMs, audit);
     }
   });
@@ -107,7 +103,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PipelineDeps, a
       if (Object.values(params).includes('')) throw new PublicError('route_not_found');
       request.publicRoute = route;
       request.trace = emptyTrace();
-      startedAt.set(request, performance.now());
+      request.publicStartedAt = performance.now();
       let body: unknown;
       try {
         body = await handlePublicRequest(

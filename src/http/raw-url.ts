@@ -34,6 +34,7 @@ export function pathOf(url: string): string {
  * of such a segment is escaped and the id reaches the resource checks literally.
  */
 export function escapeUndecodablePath(url: string): string {
+  if (!url.includes('%')) return url; // Nearly every request: nothing to decode, nothing to split.
   const path = pathOf(url);
   const segments = path.split('/').map((segment) => {
     if (!segment.includes('%')) return segment;

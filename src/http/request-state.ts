@@ -1,4 +1,7 @@
-/** Per-request state the hooks read: which public route ran, what the pipeline learned, and the error code. */
+/**
+ * Per-request state the hooks read: which public route ran, what the pipeline learned, the error code, and the
+ * audit's own bookkeeping. Decorations rather than WeakMaps keyed by request: every request sets them.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { PublicRoute } from '../contract/routes.js';
 import type { RequestTrace } from '../pipeline.js';
@@ -8,6 +11,10 @@ declare module 'fastify' {
     publicRoute: PublicRoute | null;
     trace: RequestTrace | null;
     reasonCode: string | null;
+    /** Its `request` record is taken (committed or queued): exactly one per public request. */
+    audited: boolean;
+    /** performance.now() when the public route's handler started (the latency of an aborted request). */
+    publicStartedAt: number;
   }
 }
 
@@ -15,4 +22,6 @@ export function decorateRequestState(app: FastifyInstance): void {
   app.decorateRequest('publicRoute', null);
   app.decorateRequest('trace', null);
   app.decorateRequest('reasonCode', null);
+  app.decorateRequest('audited', false);
+  app.decorateRequest('publicStartedAt', 0);
 }
