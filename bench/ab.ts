@@ -12,13 +12,16 @@
  */
 import { resolve } from 'node:path';
 import type { Dataset, GenerateOptions } from './generate.js';
-import { loadProblems, runLoad } from './load.js';
+import { type LoadSpec, loadProblems, runLoad } from './load.js';
+import { median } from './report.js';
 import { pin, type ServerHandle, scenarioLoads } from './servers.js';
 
 interface Side {
   tree: string;
   api: ServerHandle;
   dataset: Dataset;
+  /** The scenario's load against this side, built once (a storm's 50 000 keys are generated up front). */
+  load: LoadSpec;
   cpuUsPerRequest: number[];
   requestsPerSecond: number[];
 }
@@ -40,25 +43,19 @@ async function startSide(tree: string): Promise<Side> {
   const dataset = await generate.generateDataset({ dialect, encounters: 10_000 });
   const api = await servers.startServerProcess('api', servers.apiEnv(dataset));
   await servers.preflight(api, dataset);
-  return { tree, api, dataset, cpuUsPerRequest: [], requestsPerSecond: [] };
+  const load = scenarioLoads(api, dataset, Number(seconds))[scenario!];
+  if (!load) throw new Error(`unknown scenario ${scenario}`);
+  return { tree, api, dataset, load, cpuUsPerRequest: [], requestsPerSecond: [] };
 }
 
 async function measure(side: Side, durationSeconds: number, record: boolean): Promise<void> {
-  const spec = scenarioLoads(side.api, side.dataset, durationSeconds)[scenario!];
-  if (!spec) throw new Error(`unknown scenario ${scenario}`);
-  const result = await runLoad(spec);
-  const problems = loadProblems(result, spec.expect);
+  const result = await runLoad({ ...side.load, durationSeconds });
+  const problems = loadProblems(result, side.load.expect);
   if (problems.length > 0) throw new Error(`${side.tree}: ${problems.join(', ')}`);
   if (!record) return;
   side.cpuUsPerRequest.push(result.serverCpuUsPerRequest!);
   side.requestsPerSecond.push(result.requestsPerSecond);
 }
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 // The load generator on core 0; each tree's servers.ts pins its server to core 1.
 pin(process.pid, 0);

@@ -283,7 +283,16 @@ describe('background records', () => {
     await ledger.flush();
     const written = await rows();
     expect(written).toHaveLength(11);
-    expect(written.at(-1)).toMatchObject({ client_ip: null, count: 990 });
+    // The fold names no address, key, organization or user agent: none of them would be true of all 990.
+    expect(written.at(-1)).toMatchObject({
+      client_ip: null,
+      key_id: null,
+      organization_id: null,
+      user_agent: null,
+      route_id: 'get_encounter',
+      reason_code: 'invalid_key',
+      count: 990,
+    });
     expect(written.reduce((total, row) => total + row.count, 0)).toBe(1000);
     await ledger.close();
   });
