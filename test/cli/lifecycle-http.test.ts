@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Agent, fetch, type Headers } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServedProcess, serve, tinyWav } from '../blackbox/serve.js';
 import { type CliSandbox, cliSandbox, ensureBuilt } from './cli.js';
@@ -111,8 +112,18 @@ let cli: CliSandbox;
 let server: ServedProcess;
 const secrets: string[] = [];
 
+/**
+ * The server closes a connection after 5 s idle (docs/limits.md), and the expiry step waits 4–5 s between two
+ * requests: a client that reuses a connection right at that edge sees "other side closed". Connections idle for
+ * more than 1 s are not reused, so every step tests the server and not that race.
+ */
+const dispatcher = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 });
+
 async function call(route: RouteId, secret: string): Promise<Observed> {
-  const response = await fetch(server.url + PATHS[route], { headers: { authorization: `Bearer ${secret}` } });
+  const response = await fetch(server.url + PATHS[route], {
+    headers: { authorization: `Bearer ${secret}` },
+    dispatcher,
+  });
   return {
     status: response.status,
     headers: response.headers,
@@ -213,6 +224,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await dispatcher.close();
   await server?.stop();
   await cli?.close();
 });
