@@ -23,7 +23,15 @@ import { dirname, extname, join, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AudioStorage } from '../media/storage.js';
 import { parseJson } from '../parse-json.js';
-import type { DocumentRow, EncounterRow, PatientRow, RecordingRow, TranscriptRow } from '../store/clinical.js';
+import { rebuildEncounterItems } from '../resources/encounter-items.js';
+import {
+  type DocumentRow,
+  type EncounterRow,
+  encounterIdsOfPatients,
+  type PatientRow,
+  type RecordingRow,
+  type TranscriptRow,
+} from '../store/clinical.js';
 import {
   type DocumentPlacement,
   documentPlacements,
@@ -153,10 +161,13 @@ const foreign = (type: string, id: string) =>
 /**
  * Checks a chunk's references and ownership in line order, then writes it grouped by table. The maps start from
  * what the database holds and take each record as its line is passed, so a line sees exactly the earlier lines.
+ * Then the list item of every encounter the chunk touched (itself, its patient, or one of its documents) is written
+ * again, in the same transaction, so a stored item never lags its rows (src/resources/encounter-items.ts).
  */
 async function settleChunk(db: Kysely<Database>, chunk: readonly Pending[], copies: CopySpool): Promise<void> {
   if (chunk.length === 0) return;
   const known = await lookup(db, chunk);
+  const movedFrom: string[] = [];
   const rows: ChunkRows = {
     organizations: [],
     patients: [],
@@ -225,6 +236,8 @@ async function settleChunk(db: Kysely<Database>, chunk: readonly Pending[], copi
         if (existing && known.encounters.get(existing.encounterId) !== organizationId) {
           throw new ImportError(line, foreign('document', row.id));
         }
+        // A document moved to another encounter of its organization leaves the old one's item too.
+        if (existing) movedFrom.push(existing.encounterId);
         known.documents.set(row.id, { schemaType: row.schema_type, encounterId: row.encounter_id });
         rows.documents.push(row);
         break;
@@ -249,6 +262,15 @@ async function settleChunk(db: Kysely<Database>, chunk: readonly Pending[], copi
     }
   }
   await writeChunk(db, rows);
+  await rebuildEncounterItems(db, [
+    ...rows.encounters.map((row) => row.id),
+    ...rows.documents.map((row) => row.encounter_id),
+    ...movedFrom,
+    ...(await encounterIdsOfPatients(
+      db,
+      rows.patients.map((row) => row.id),
+    )),
+  ]);
 }
 
 /**

@@ -4,19 +4,23 @@ import { LIST_OFFSET } from '../contract/bounds.js';
 import { PublicError } from '../contract/errors.js';
 import { isValidId } from '../contract/ids.js';
 import {
+  type EncounterPageQuery,
   type EncounterRow,
   findEncounter,
   findEncounterWithDetails,
-  findPatients,
+  findServedEncounter,
   listEncounterPage,
-  listedDocuments,
+  listServedPage,
 } from '../store/clinical.js';
 import type { Database } from '../store/schema.js';
-import type { ResourceRequest, ResourceResult } from './context.js';
+import { type ResourceRequest, type ResourceResult, SerializedJson } from './context.js';
+import { disclosedIds, encounterItems, isServable } from './encounter-items.js';
 import { encounterView } from './views.js';
 
+type AccessFields = Pick<EncounterRow, 'organization_id' | 'origin' | 'available'>;
+
 /** Step 12's encounter checks, in order: exists → same organization → not demo/training → available. */
-function requireAccessibleEncounter(encounter: EncounterRow | undefined, organizationId: string): EncounterRow {
+function requireAccessibleEncounter<T extends AccessFields>(encounter: T | undefined, organizationId: string): T {
   if (!encounter) throw new PublicError('encounter_not_found');
   if (encounter.organization_id !== organizationId) throw new PublicError('cross_organization_denied');
   if (encounter.origin !== 'clinical') throw new PublicError('demo_training_denied');
@@ -34,60 +38,56 @@ export async function requireEncounter(
   return requireAccessibleEncounter(encounter, organizationId);
 }
 
-async function encounterViews(db: Kysely<Database>, encounters: EncounterRow[]) {
-  const [patients, documents] = await Promise.all([
-    findPatients(
-      db,
-      encounters.map((encounter) => encounter.patient_id),
-    ),
-    listedDocuments(
-      db,
-      encounters.map((encounter) => encounter.id),
-    ),
-  ]);
-  return encounters.map((encounter) =>
-    encounterView(encounter, patients.get(encounter.patient_id), documents.get(encounter.id) ?? []),
-  );
-}
-
-function disclosedIds(items: ReturnType<typeof encounterView>[]): string[] {
-  return items.flatMap((item) => [
-    item.encounter_id,
-    item.patient.patient_id,
-    ...item.documents.map((d) => d.document_id),
-  ]);
+/** The page's fields after its items, as EncounterList (src/contract/schemas.ts) lists them. */
+function pageFields(request: ResourceRequest, hasMore: boolean) {
+  const { limit, offset, sortOrder } = request.query;
+  const next = offset + limit;
+  return {
+    limit,
+    offset,
+    sort_order: sortOrder,
+    has_more: hasMore,
+    next_offset: hasMore && next <= LIST_OFFSET.max ? next : null,
+  };
 }
 
 export async function listEncounters(request: ResourceRequest): Promise<ResourceResult> {
   const { limit, offset, sortOrder, startMs, endMs } = request.query;
   // One row past the page tells whether there is more, without a count query.
-  const rows = await listEncounterPage(request.db, {
+  const page: EncounterPageQuery = {
     organizationId: request.organizationId,
     limit: limit + 1,
     offset,
     order: sortOrder,
     startMs,
     endMs,
-  });
-  const hasMore = rows.length > limit;
-  const items = await encounterViews(request.db, rows.slice(0, limit));
-  const next = offset + limit;
-  return {
-    body: {
-      items,
-      limit,
-      offset,
-      sort_order: sortOrder,
-      has_more: hasMore,
-      next_offset: hasMore && next <= LIST_OFFSET.max ? next : null,
-    },
-    resourceIds: disclosedIds(items),
   };
+  const served = await listServedPage(request.db, page);
+  const stored = served.slice(0, limit);
+  if (stored.every((row) => isServable(row, row.id, request.organizationId))) {
+    // Every item as stored, spliced into EncounterList in its property order, as the route's serializer writes it;
+    // test/unit/resources/encounter-items.test.ts holds the two to the same bytes.
+    const fields = pageFields(request, served.length > limit);
+    const body =
+      `{"items":[${stored.map((row) => row.item).join(',')}],"limit":${fields.limit},"offset":${fields.offset},` +
+      `"sort_order":${JSON.stringify(fields.sort_order)},"has_more":${fields.has_more},` +
+      `"next_offset":${JSON.stringify(fields.next_offset)}}`;
+    return { body: new SerializedJson(body), resourceIds: stored.flatMap((row) => row.disclosed!.split(',')) };
+  }
+  // An encounter of the page has no stored item of the current form: the page is built from its rows.
+  const rows = await listEncounterPage(request.db, page);
+  const items = await encounterItems(request.db, rows.slice(0, limit));
+  return { body: { items, ...pageFields(request, rows.length > limit) }, resourceIds: disclosedIds(items) };
 }
 
 export async function getEncounter(request: ResourceRequest): Promise<ResourceResult> {
   const encounterId = request.params.encounter_id;
-  const found = isValidId(encounterId) ? await findEncounterWithDetails(request.db, encounterId) : undefined;
+  if (!isValidId(encounterId)) throw new PublicError('encounter_not_found');
+  const served = requireAccessibleEncounter(await findServedEncounter(request.db, encounterId), request.organizationId);
+  if (isServable(served, encounterId, request.organizationId)) {
+    return { body: new SerializedJson(`{"encounter":${served.item}}`), resourceIds: served.disclosed.split(',') };
+  }
+  const found = await findEncounterWithDetails(request.db, encounterId);
   const encounter = requireAccessibleEncounter(found?.encounter, request.organizationId);
   const view = encounterView(encounter, found!.patient, found!.documents);
   return { body: { encounter: view }, resourceIds: disclosedIds([view]) };

@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { DocumentRow, EncounterRow, PatientRow, RecordingRow, TranscriptRow } from './clinical.js';
-import type { Database } from './schema.js';
+import type { Database, EncounterItemsTable } from './schema.js';
 
 /** What an import or the seed says about an organization; its access switches are the operator's. */
 export interface OrganizationInput {
@@ -124,4 +124,9 @@ export async function upsertTranscripts(db: Kysely<Database>, rows: readonly Tra
 
 export async function upsertRecordings(db: Kysely<Database>, rows: readonly RecordingRow[]): Promise<void> {
   await upsert(db, 'recordings', 'document_id', rows, ['object_key', 'content_type', 'byte_size']);
+}
+
+/** Each encounter's list item as the API sends it (src/resources/served-items.ts builds them). */
+export async function upsertEncounterItems(db: Kysely<Database>, rows: readonly EncounterItemsTable[]): Promise<void> {
+  await upsert(db, 'encounter_items', 'encounter_id', rows, ['version', 'item', 'disclosed']);
 }

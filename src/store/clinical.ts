@@ -42,24 +42,46 @@ export async function findEncounter(db: Kysely<Database>, id: string): Promise<E
  * reads ~140 pages instead of ~10,000 on PostgreSQL (bench/postgres-plans.md).
  */
 export async function listEncounterPage(db: Kysely<Database>, query: EncounterPageQuery): Promise<EncounterRow[]> {
+  return encounterPage(query, 'rows').rows(db, pageParameters(query)) as Promise<EncounterRow[]>;
+}
+
+/** An encounter's stored list item (encounter_items), null when it has none. */
+export interface ServedItem {
+  version: number | null;
+  item: string | null;
+  disclosed: string | null;
+}
+
+/** The same page as listEncounterPage, as each encounter's id and stored item instead of its row. */
+export async function listServedPage(
+  db: Kysely<Database>,
+  query: EncounterPageQuery,
+): Promise<Array<ServedItem & { id: string }>> {
+  return encounterPage(query, 'served').rows(db, pageParameters(query)) as Promise<Array<ServedItem & { id: string }>>;
+}
+
+function pageParameters(query: EncounterPageQuery): unknown[] {
   const parameters: unknown[] = [query.organizationId, 'clinical', 1];
   if (query.startMs !== null) parameters.push(query.startMs);
   if (query.endMs !== null) parameters.push(query.endMs);
   parameters.push(query.limit, query.offset);
-  return encounterPage(query.order, query.startMs !== null, query.endMs !== null).rows(db, parameters);
+  return parameters;
 }
 
-/** The page query of each order and filter combination (eight), each compiled once. */
-const encounterPages = new Map<string, Compiled<EncounterRow>>();
+/** The page query of each order, filter combination and form (sixteen), each compiled once. */
+const encounterPages = new Map<string, Compiled<unknown>>();
 
-function encounterPage(order: 'asc' | 'desc', fromStart: boolean, beforeEnd: boolean): Compiled<EncounterRow> {
-  const shape = `${order}:${fromStart}:${beforeEnd}`;
+function encounterPage(query: EncounterPageQuery, form: 'rows' | 'served'): Compiled<unknown> {
+  const { order } = query;
+  const fromStart = query.startMs !== null;
+  const beforeEnd = query.endMs !== null;
+  const shape = `${order}:${fromStart}:${beforeEnd}:${form}`;
   let compiled = encounterPages.get(shape);
   if (compiled === undefined) {
-    compiled = compiledQuery<EncounterRow>((db) => {
+    compiled = compiledQuery<unknown>((db) => {
       let page = db
         .selectFrom('encounters')
-        .select('id')
+        .select(['id', 'created_at_ms'])
         .where('organization_id', '=', PLACEHOLDER)
         .where('origin', '=', PLACEHOLDER)
         .where('available', '=', PLACEHOLDER as unknown as number);
@@ -71,6 +93,15 @@ function encounterPage(order: 'asc' | 'desc', fromStart: boolean, beforeEnd: boo
         .limit(PLACEHOLDER as unknown as number)
         .offset(PLACEHOLDER as unknown as number)
         .as('page');
+      if (form === 'served') {
+        // The page's ids and order come from the index alone; only the stored items are read.
+        return db
+          .selectFrom(ids)
+          .leftJoin('encounter_items', 'encounter_items.encounter_id', 'page.id')
+          .select(['page.id', 'encounter_items.version', 'encounter_items.item', 'encounter_items.disclosed'])
+          .orderBy('page.created_at_ms', order)
+          .orderBy('page.id', order);
+      }
       return db
         .selectFrom('encounters')
         .innerJoin(ids, 'page.id', 'encounters.id')
@@ -81,6 +112,62 @@ function encounterPage(order: 'asc' | 'desc', fromStart: boolean, beforeEnd: boo
     encounterPages.set(shape, compiled);
   }
   return compiled;
+}
+
+const encountersByIds = compiledQuery<EncounterRow>(
+  (db, count) => db.selectFrom('encounters').selectAll().where('id', 'in', placeholders(count)),
+  (parameters) => parameters.length,
+);
+
+/** The encounters among `ids` (in no particular order). */
+export async function findEncounters(db: Kysely<Database>, ids: readonly string[]): Promise<EncounterRow[]> {
+  return ids.length === 0 ? [] : encountersByIds.rows(db, paddedInList([...new Set(ids)]));
+}
+
+/** Up to `limit` encounter ids after `afterId`, in id order. */
+export async function encounterIdsAfter(db: Kysely<Database>, afterId: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('encounters')
+    .select('id')
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/** The ids of the encounters of these patients. */
+export async function encounterIdsOfPatients(db: Kysely<Database>, patientIds: readonly string[]): Promise<string[]> {
+  if (patientIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('encounters')
+    .select('id')
+    .where('patient_id', 'in', [...new Set(patientIds)])
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/** What a detail route checks of an encounter (step 12), with its stored item. */
+export type ServedEncounter = Pick<EncounterRow, 'id' | 'organization_id' | 'origin' | 'available'> & ServedItem;
+
+const servedEncounterById = compiledQuery<ServedEncounter>((db) =>
+  db
+    .selectFrom('encounters')
+    .leftJoin('encounter_items', 'encounter_items.encounter_id', 'encounters.id')
+    .select([
+      'encounters.id',
+      'encounters.organization_id',
+      'encounters.origin',
+      'encounters.available',
+      'encounter_items.version',
+      'encounter_items.item',
+      'encounter_items.disclosed',
+    ])
+    .where('encounters.id', '=', PLACEHOLDER),
+);
+
+export async function findServedEncounter(db: Kysely<Database>, id: string): Promise<ServedEncounter | undefined> {
+  return (await servedEncounterById.rows(db, [id]))[0];
 }
 
 const patientsByIds = compiledQuery<PatientRow>(

@@ -5,6 +5,7 @@ import * as initial from './migrations/001-initial.js';
 import * as auditLedger from './migrations/002-audit-ledger.js';
 import * as webhooks from './migrations/003-webhooks.js';
 import * as storedTurns from './migrations/004-stored-turns.js';
+import * as encounterItems from './migrations/005-encounter-items.js';
 import { SQLITE_STARTUP_WAIT_MS } from './sqlite.js';
 
 /**
@@ -20,6 +21,7 @@ function provider(dialect: Dialect): MigrationProvider {
     '002-audit-ledger': { up: (db: Kysely<unknown>) => auditLedger.up(db) },
     '003-webhooks': { up: (db: Kysely<unknown>) => webhooks.up(db, dialect) },
     '004-stored-turns': { up: (db: Kysely<unknown>) => storedTurns.up(db) },
+    '005-encounter-items': { up: (db: Kysely<unknown>) => encounterItems.up(db, dialect) },
   };
   return { getMigrations: async () => migrations };
 }

@@ -56,6 +56,21 @@ export interface EncountersTable {
   date_of_service_ms: number | null;
 }
 
+/**
+ * Each encounter's list item exactly as the API sends it (src/resources/served-items.ts): written by the import in
+ * the transaction that changes the encounter, its patient or its documents, so a list page or a detail splices
+ * stored text instead of reading, mapping and serializing rows on every request.
+ */
+export interface EncounterItemsTable {
+  encounter_id: string;
+  /** The form the item was written in; a row of another form is not served (the request builds the item anew). */
+  version: number;
+  /** The JSON of the `Encounter` body. */
+  item: string;
+  /** The ids the item discloses (encounter, patient, each listed document), comma-separated. */
+  disclosed: string;
+}
+
 export interface DocumentsTable {
   id: string;
   encounter_id: string;
@@ -185,6 +200,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   patients: PatientsTable;
   encounters: EncountersTable;
+  encounter_items: EncounterItemsTable;
   documents: DocumentsTable;
   transcripts: TranscriptsTable;
   recordings: RecordingsTable;

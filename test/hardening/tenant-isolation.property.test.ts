@@ -15,6 +15,7 @@ import { issueKey } from '../../src/access/issue-key.js';
 import { loadKeyring } from '../../src/access/keyring-source.js';
 import { REASONS } from '../../src/contract/reasons.js';
 import { ROUTE_IDS, SCOPES, type Scope } from '../../src/contract/routes.js';
+import { rebuildEncounterItems } from '../../src/resources/encounter-items.js';
 import { insertOrganization } from '../../src/store/organizations.js';
 import { type Harness, startHarness } from '../support/harness.js';
 
@@ -172,6 +173,11 @@ async function build(spec: WorldSpec): Promise<Org[]> {
         }
       }
     }
+    // The stored list items, as the import writes them.
+    await rebuildEncounterItems(
+      db,
+      encounters.map((e) => e.id),
+    );
     const keys = [];
     for (const k of orgSpec.keys) {
       const issued = await issueKey(db, keyring, {

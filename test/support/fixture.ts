@@ -5,6 +5,7 @@ import { issueKey } from '../../src/access/issue-key.js';
 import { loadKeyring } from '../../src/access/keyring-source.js';
 import type { Config } from '../../src/config.js';
 import { ROUTE_IDS, SCOPES, type Scope } from '../../src/contract/routes.js';
+import { rebuildAllEncounterItems } from '../../src/resources/encounter-items.js';
 import type { Runtime } from '../../src/runtime.js';
 import { setKeyStatus } from '../../src/store/api-keys.js';
 import { insertOrganization } from '../../src/store/organizations.js';
@@ -171,6 +172,8 @@ export async function loadFixture(runtime: Runtime, config: Config, dir: string)
       document('doc_unavailable_enc', 'enc_unavailable', 'document', '2026-06-04T00:05:00Z'),
     ])
     .execute();
+  // The stored list items (src/resources/encounter-items.ts), as the import writes them.
+  await rebuildAllEncounterItems(db);
 
   // The stored form (src/store/transcript-turns.ts): the public fields in time order, as the import writes them.
   const turns =

@@ -1,6 +1,7 @@
 /** A bulk data set for load-style tests: one organization with many encounters, each with several documents. */
 import type { Kysely } from 'kysely';
 import { ROUTE_IDS } from '../../../src/contract/routes.js';
+import { rebuildEncounterItems } from '../../../src/resources/encounter-items.js';
 import { insertOrganization } from '../../../src/store/organizations.js';
 import type { Database } from '../../../src/store/schema.js';
 
@@ -73,5 +74,9 @@ export async function insertBulkData(
       .values(documents.slice(i, i + 200))
       .execute();
   }
+  await rebuildEncounterItems(
+    db,
+    encounters.map((encounter) => encounter.id),
+  );
   return { organizationId, encounters: options.encounters };
 }

@@ -4,6 +4,7 @@
  * limit/offset, filtered by start_at (inclusive) and end_at (exclusive).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { rebuildEncounterItems } from '../../../src/resources/encounter-items.js';
 import { expectOk } from '../../support/expect-error.js';
 import { ALPHA_ASC, ALPHA_DESC, ENCOUNTERS, type EncounterId, encounters } from '../../support/expected.js';
 import { addKey } from '../../support/fixture.js';
@@ -275,6 +276,10 @@ describe('list_encounters → 200', () => {
           .values(rows.slice(i, i + 500))
           .execute();
       }
+      await rebuildEncounterItems(
+        db,
+        rows.map((row) => row.id),
+      );
       bulk = bearer((await addKey(h.runtime, h.config, { organizationId: 'org_bulk' })).secret);
     });
 
