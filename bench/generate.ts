@@ -20,7 +20,8 @@ import pg from 'pg';
 import { createKeyringFile } from '../src/access/digest-keyring.js';
 import { issueKey } from '../src/access/issue-key.js';
 import { ROUTE_IDS, SCOPES } from '../src/contract/routes.js';
-import { openStore, postgresConnectionString } from '../src/store/db.js';
+import { rebuildAllEncounterItems } from '../src/resources/encounter-items.js';
+import { inTransaction, openStore, postgresConnectionString } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import { insertOrganization } from '../src/store/organizations.js';
 
@@ -52,7 +53,7 @@ export interface Dataset {
   keySecret: string;
   /** The long transcript: GET /external/v1/encounters/{encounterId}/documents/{documentId}/transcript. */
   transcript: { encounterId: string; documentId: string; turns: number };
-  /** Seconds the bulk insert took (after the schema, the organization and the key). */
+  /** Seconds the bulk insert and the stored list items took (after the schema, the organization and the key). */
   generateSeconds: number;
   /** Removes the data set (the temp folder, and the scratch database on PostgreSQL). */
   drop(): Promise<void>;
@@ -94,6 +95,19 @@ function longTranscriptTurns(): string {
     t += length + 0.3;
   }
   return JSON.stringify(turns);
+}
+
+/**
+ * The stored list items of every encounter, written by the project's own code as the import would have written
+ * them (the bulk rows go around the import).
+ */
+async function writeEncounterItems(databaseUrl: string): Promise<void> {
+  const store = openStore(databaseUrl);
+  try {
+    await inTransaction(store.db, (trx) => rebuildAllEncounterItems(trx));
+  } finally {
+    await store.close();
+  }
 }
 
 /** Schema, organization, key, keyring: the parts that go through the project's own code. */
@@ -321,6 +335,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
     prepared = await prepare(databaseUrl, dir);
     const started = performance.now();
     fillSqlite(path, n);
+    await writeEncounterItems(databaseUrl);
     generateSeconds = (performance.now() - started) / 1000;
   } else {
     const base = options.postgresUrl ?? DEFAULT_PG_URL;
@@ -341,6 +356,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
       } finally {
         await client.end();
       }
+      await writeEncounterItems(databaseUrl);
       generateSeconds = (performance.now() - started) / 1000;
     } catch (error) {
       await dropDatabase().catch(() => {});
