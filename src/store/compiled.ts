@@ -10,6 +10,22 @@ import type { Database } from './schema.js';
 /** A placeholder value; the compiled SQL binds whatever each call passes in its place. */
 export const PLACEHOLDER = '?';
 
+/**
+ * Runs a compiled statement outside Kysely, for a store whose every call gets a connection of its own and so may
+ * skip Kysely's per-query machinery (PostgreSQL's pool): one round trip costs the server several times a
+ * SQLite read, and Kysely's connection provider, query ids and result wrapping were a tenth of it
+ * (bench/README.md). Not for SQLite: its one connection may be inside a transaction between two awaits, which
+ * only Kysely's mutex keeps other statements out of.
+ */
+export type DirectExecutor = (sql: string, parameters: readonly unknown[]) => Promise<unknown[]>;
+
+const directExecutors = new WeakMap<Kysely<Database>, DirectExecutor>();
+
+/** Compiled queries on `db` itself (not on its transactions, which are other objects) run through `execute`. */
+export function executeCompiledDirectly(db: Kysely<Database>, execute: DirectExecutor): void {
+  directExecutors.set(db, execute);
+}
+
 export interface Compiled<Row> {
   /** The rows of the query with these parameters. */
   rows(db: Kysely<Database>, parameters: readonly unknown[]): Promise<Row[]>;
@@ -41,6 +57,8 @@ export function compiledQuery<Row>(
         }
         bySize.set(size, compiled);
       }
+      const direct = directExecutors.get(db);
+      if (direct !== undefined) return (await direct(compiled.sql, parameters)) as Row[];
       const result = await db.executeQuery(CompiledQuery.raw(compiled.sql, [...parameters]) as CompiledQuery<Row>);
       return result.rows;
     },

@@ -2,6 +2,7 @@
 import { userInfo } from 'node:os';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
+import { executeCompiledDirectly } from './compiled.js';
 import type { Store, Subscription } from './db.js';
 import { DatastoreUnavailableError } from './faults.js';
 import { listenWithReconnect } from './listen.js';
@@ -112,7 +113,17 @@ export function openPostgres(url: string, timeout: number, poolSize: number): St
   const pool = new pg.Pool({ ...settings, max: poolSize, idleTimeoutMillis: 30_000 });
   // An idle client losing its backend must not crash the process; the next query reports the fault.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardPool(pool, readTimeout(timeout)) }) });
+  const guarded = guardPool(pool, readTimeout(timeout));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
+  // The same guarded connections Kysely gets, so outages, timeouts and broken connections are handled alike.
+  executeCompiledDirectly(db, async (text, parameters) => {
+    const client = await guarded.connect();
+    try {
+      return (await client.query(text, parameters)).rows;
+    } finally {
+      client.release();
+    }
+  });
 
   const subscriptions = new Set<Subscription>();
   return {
