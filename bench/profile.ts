@@ -3,8 +3,10 @@
  * prints the functions and the packages with the most self time. The .cpuprofile is kept for Chrome DevTools.
  *
  *   node --import tsx bench/profile.ts get_encounter|list|transcript|storm|throttled [seconds=10] [--no-profile]
+ *     [--postgres]
  *
  * With --no-profile it only measures (req/s, latency, server CPU time per request): a quick before/after check.
+ * With --postgres the data set lives in a scratch PostgreSQL database (BENCH_PG_URL) instead of a SQLite file.
  */
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,12 +61,13 @@ export function summarize(profile: Profile, top = 25): string {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2).filter((arg) => arg !== '--no-profile');
+  const args = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
   const profiling = !process.argv.includes('--no-profile');
+  const dialect = process.argv.includes('--postgres') ? 'postgres' : 'sqlite';
   const scenario = args[0] ?? 'get_encounter';
   const seconds = Number(args[1] ?? 10);
   pin(process.pid, 0);
-  const dataset = await generateDataset({ dialect: 'sqlite', encounters: 10_000 });
+  const dataset = await generateDataset({ dialect, encounters: 10_000 });
   const profileDir = mkdtempSync(join(tmpdir(), 'charthero-profile-'));
   const profileFlags = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const api = await startServerProcess('api', apiEnv(dataset), undefined, profileFlags);
