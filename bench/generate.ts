@@ -11,6 +11,7 @@
  *   node --import tsx bench/generate.ts sqlite 1000000 [dir]      # prints the data set as JSON
  *   node --import tsx bench/generate.ts postgres 1000000           # BENCH_PG_URL, default postgres://127.0.0.1:5432/test
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -339,7 +340,8 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
     generateSeconds = (performance.now() - started) / 1000;
   } else {
     const base = options.postgresUrl ?? DEFAULT_PG_URL;
-    const name = `charthero_bench_${process.pid}_${++scratchCounter}`;
+    // The random part keeps two copies of this module in one process (bench/ab.ts loads one per tree) apart.
+    const name = `charthero_bench_${process.pid}_${randomBytes(4).toString('hex')}_${++scratchCounter}`;
     await adminQuery(base, `drop database if exists ${name} with (force)`);
     await adminQuery(base, `create database ${name}`);
     const url = new URL(base);
