@@ -99,6 +99,9 @@ export async function rebuildAllEncounterItems(db: Kysely<Database>): Promise<vo
   }
 }
 
+/** How every stored item opens, before its encounter id. */
+const ITEM_HEAD = '{"encounter_id":';
+
 /**
  * Whether a stored item may be sent for this encounter of this organization: of the current form, and its text
  * opens with their ids (a row attached to another encounter, or text of another shape, is never sent).
@@ -108,11 +111,13 @@ export function isServable(
   encounterId: string,
   organizationId: string,
 ): stored is { version: number; item: string; disclosed: string } {
+  if (stored.version !== ENCOUNTER_ITEM_VERSION || stored.disclosed === null || stored.item === null) return false;
+  // Compared piece by piece where each must stand: building the whole prefix per item cost half as much again,
+  // a hundred times per list page.
+  const idJson = JSON.stringify(encounterId);
   return (
-    stored.version === ENCOUNTER_ITEM_VERSION &&
-    stored.disclosed !== null &&
-    stored.item?.startsWith(
-      `{"encounter_id":${JSON.stringify(encounterId)},"organization_id":${JSON.stringify(organizationId)},`,
-    ) === true
+    stored.item.startsWith(ITEM_HEAD) &&
+    stored.item.startsWith(idJson, ITEM_HEAD.length) &&
+    stored.item.startsWith(`,"organization_id":${JSON.stringify(organizationId)},`, ITEM_HEAD.length + idJson.length)
   );
 }

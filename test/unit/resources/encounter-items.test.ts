@@ -191,6 +191,11 @@ describe('stored encounter items', () => {
           [ENCOUNTER_ITEM_VERSION, text.replace('"encounter_id":"enc_a2"', '"encounter_id":"enc_a4_tie"')] as const,
       ],
       [
+        'naming another encounter whose id is as long',
+        (text: string) =>
+          [ENCOUNTER_ITEM_VERSION, text.replace('"encounter_id":"enc_a2"', '"encounter_id":"enc_a3"')] as const,
+      ],
+      [
         'naming another organization',
         (text: string) =>
           [
