@@ -13,8 +13,8 @@ const REQUIRED = [
     5,
   ],
   ['test/postgres/datastore-faults.pg.test.ts', 'CHARTHERO_DATABASE_POOL_SIZE', 1],
-  ['test/postgres/fault-classes.pg.test.ts', 'PostgreSQL errors, classified', 12],
-  ['test/postgres/compiled-direct.pg.test.ts', 'compiled queries on PostgreSQL, outside Kysely', 3],
+  ['test/postgres/fault-classes.pg.test.ts', 'PostgreSQL errors, classified', 15],
+  ['test/postgres/compiled-direct.pg.test.ts', 'compiled queries on PostgreSQL, outside Kysely', 1],
   ['test/multi-instance/revocation.test.ts', 'two serve processes on one postgres database', 2],
   ['test/postgres/webhooks-two-instances.pg.test.ts', 'two serve instances sharing the PostgreSQL webhook queue', 1],
 ];

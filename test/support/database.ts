@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { openStore, postgresConnectionString, type Store } from '../../src/store/db.js';
+import { openStore, postgresConnectionString, type Store, type StoreOptions } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import type { Database } from '../../src/store/schema.js';
 
@@ -87,14 +87,18 @@ export async function snapshotDatabase(
 
 /**
  * A fresh, migrated store for one test file, opened before its tests and removed after them; `dir` is its
- * scratch folder (the SQLite file lives there).
+ * scratch folder (the SQLite file lives there). `dialect` forces one (PostgreSQL-only files), `options` are the
+ * store's.
  */
-export function useMigratedStore(prefix: string): { readonly store: Store; readonly dir: string } {
+export function useMigratedStore(
+  prefix: string,
+  setup: { dialect?: 'sqlite' | 'postgres'; options?: StoreOptions } = {},
+): { readonly store: Store; readonly dir: string; readonly database: FreshDatabase } {
   const state: { store?: Store; dir?: string; database?: FreshDatabase } = {};
   beforeAll(async () => {
     state.dir = mkdtempSync(join(tmpdir(), prefix));
-    state.database = await freshDatabase(state.dir);
-    state.store = openStore(state.database.url);
+    state.database = await freshDatabase(state.dir, setup.dialect);
+    state.store = openStore(state.database.url, setup.options);
     await migrate(state.store);
   });
   afterAll(async () => {
@@ -108,6 +112,9 @@ export function useMigratedStore(prefix: string): { readonly store: Store; reado
     },
     get dir() {
       return state.dir!;
+    },
+    get database() {
+      return state.database!;
     },
   };
 }
