@@ -341,12 +341,12 @@ export function renderReport(results: BenchResults): string {
     // The storm runs at a share of the valid req/s, so even a 401 costing only what Fastify needs to answer at all
     // (the bare route) takes share × bare ÷ valid of the core: the floor under any storm target.
     const share = Number(s.stormShare);
+    const detailTarget = TARGETS.hotPathCpuRatio.get_encounter!;
     out(
       `Floor: a 401 that cost no more than the bare route's response (${Math.round(costBare)} µs) would still cost ` +
         `the valid traffic ${((share * costBare * 100) / costValid).toFixed(1)}% of its req/s (${share} × ` +
         `${Math.round(costBare)} ÷ ${Math.round(costValid)} µs). The cheaper a valid request, the higher that ` +
-        `floor: with get_encounter exactly at its ${TARGETS.hotPathCpuRatio.get_encounter}× target it is ` +
-        `${(share * TARGETS.hotPathCpuRatio.get_encounter! * 100).toFixed(0)}%.`,
+        `floor: with get_encounter exactly at its ${detailTarget}× target it is ${(share * detailTarget * 100).toFixed(0)}%.`,
     );
     out();
   }
