@@ -42,6 +42,9 @@ async function startSide(tree: string): Promise<Side> {
   const servers = (await import(resolve(tree, 'bench/servers.ts'))) as typeof import('./servers.js');
   const dataset = await generate.generateDataset({ dialect, encounters: 10_000 });
   const api = await servers.startServerProcess('api', servers.apiEnv(dataset));
+  // Pinned here as well: an older tree's servers.ts, loaded after this process pinned itself to core 0, skips it
+  // and leaves its server on the load generator's core, a third dearer per request (bench/README.md).
+  pin(api.pid, 1);
   await servers.preflight(api, dataset);
   const load = scenarioLoads(api, dataset, Number(seconds))[scenario!];
   if (!load) throw new Error(`unknown scenario ${scenario}`);

@@ -27,7 +27,12 @@ export interface ServerHandle {
 }
 
 export const children = new Set<ChildProcess>();
-export const PIN = process.env.BENCH_PIN !== '0' && os.availableParallelism() >= 2 && hasTaskset();
+/**
+ * The machine's cores, not this process's share of them (os.availableParallelism): bench/ab.ts pins itself to one
+ * core before it loads another tree's copy of this module, which then saw one core and left that tree's server on
+ * the load generator's core.
+ */
+export const PIN = process.env.BENCH_PIN !== '0' && os.cpus().length >= 2 && hasTaskset();
 
 function hasTaskset(): boolean {
   try {
