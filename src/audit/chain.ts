@@ -55,28 +55,32 @@ const LEGACY_FIELDS = RECORD_FIELDS;
 
 /**
  * `JSON.stringify` of an object holding `names` in that order (a missing value as null), byte for byte, built as
- * a string: assembling that object first cost more than the HMAC over it, on every request's record.
+ * a string: assembling that object first cost more than the HMAC over it, on every request's record. The keys'
+ * JSON is written once, here, rather than for every record (half of what remained).
  */
-function canonicalJson(fields: Readonly<Record<string, unknown>>, names: readonly string[]): string {
-  let json = '';
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!;
-    json += `${i === 0 ? '{' : ','}${JSON.stringify(name)}:${JSON.stringify(fields[name] ?? null)}`;
-  }
-  return `${json}}`;
+function canonicalEncoder(names: readonly string[]): (fields: Readonly<Record<string, unknown>>) => string {
+  const keys = names.map((name, i) => `${i === 0 ? '{' : ','}${JSON.stringify(name)}:`);
+  return (fields) => {
+    let json = '';
+    for (let i = 0; i < names.length; i++) json += keys[i]! + JSON.stringify(fields[names[i]!] ?? null);
+    return `${json}}`;
+  };
 }
+
+const chainedJson = canonicalEncoder(CHAINED_FIELDS);
+const legacyJson = canonicalEncoder(LEGACY_FIELDS);
 
 /** HMAC-SHA256 with the chain key over `prevHash + "\n" + canonical JSON`, lowercase hex. */
 export function chainHash(chainKey: Buffer, prevHash: string, record: Omit<ChainedRecord, 'prev_hash' | 'hash'>) {
   return createHmac('sha256', chainKey)
-    .update(`${prevHash}\n${canonicalJson(record, CHAINED_FIELDS)}`, 'utf8')
+    .update(`${prevHash}\n${chainedJson(record)}`, 'utf8')
     .digest('hex');
 }
 
 /** The legacy chain's hash: `sha256(prevHash + "\n" + canonical JSON of the legacy fields)`. */
 export function legacyHash(prevHash: string, fields: AuditFields): string {
   return createHash('sha256')
-    .update(`${prevHash}\n${canonicalJson(fields, LEGACY_FIELDS)}`, 'utf8')
+    .update(`${prevHash}\n${legacyJson(fields)}`, 'utf8')
     .digest('hex');
 }
 
