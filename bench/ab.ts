@@ -7,8 +7,9 @@
  *
  *   node --import tsx bench/ab.ts <scenario> <treeA> <treeB> [rounds=8] [seconds=3] [--postgres]
  *
- * scenario: get_encounter | list | transcript | storm | throttled. A tree is a folder with this project checked out
- * and `npm ci` run (e.g. `git worktree add /tmp/base <commit>` and a hard-linked `cp -al node_modules`).
+ * scenario: get_encounter | list | transcript | storm | throttled. A tree is a folder with this project checked out,
+ * its dependencies installed and its server built (e.g. `git worktree add /tmp/base <commit>`, a hard-linked
+ * `cp -al node_modules`, then `npm run build` there): a tree's server runs from its dist/, as it ships.
  */
 import { resolve } from 'node:path';
 import type { Dataset, GenerateOptions } from './generate.js';

@@ -1,8 +1,8 @@
 /**
  * The server under test, in a process of its own (forked by bench/run.ts with an IPC channel):
  *
- * - `BENCH_MODE=api`: the real server, through `startServer` and `loadConfig(process.env)`, exactly as
- *   `charthero serve` runs it (the parent passes CHARTHERO_* variables, PORT=0 and LOG_LEVEL=warn).
+ * - `BENCH_MODE=api`: the real server, through `startServer` and `loadConfig(process.env)` of the build in dist/,
+ *   exactly as `charthero serve` runs it (the parent passes CHARTHERO_* variables, PORT=0 and LOG_LEVEL=warn).
  * - `BENCH_MODE=bare`: the ceiling. A bare Fastify instance (defaults, no logger, no hooks) whose routes return,
  *   from memory, the same bodies the API returns, serialized with the same response schemas. Whatever the API
  *   route achieves is compared with this: the framework's own limit for that body on this machine.
@@ -11,11 +11,14 @@
  * `{type: 'verification', mode: 'real' | 'bypass'}` (api: see below), `{type: 'memory'}`, `{type: 'stop'}`.
  * Answers: `{type: 'ready', url, pid}`, `{type: 'memory', usage}`, `{type: 'ack'}`.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import type { KeyState } from '../src/access/key-state.js';
-import { loadConfig } from '../src/config.js';
+import type * as ConfigModule from '../src/config.js';
 import { routeById } from '../src/contract/routes.js';
-import { type RunningServer, startServer } from '../src/server.js';
+import type * as ServerModule from '../src/server.js';
+import type { RunningServer } from '../src/server.js';
 import { BARE_PATHS, type ChildMessage, type ParentMessage } from './protocol.js';
 
 function send(message: ChildMessage): void {
@@ -68,6 +71,29 @@ function installVerificationSwitch(server: RunningServer): (mode: 'real' | 'bypa
   };
 }
 
+const SOURCES = new URL('../src/', import.meta.url);
+const BUILD = new URL('../dist/', import.meta.url);
+
+/**
+ * The API as it ships: the build in dist/ (what `charthero serve` runs), not the sources through tsx, whose
+ * transform wraps functions in helpers of its own (about 3 % of a get_encounter's CPU, bench/README.md). A build
+ * older than any source file would measure other code than the tree's, so that refuses to start.
+ */
+async function builtServer() {
+  const sources = fileURLToPath(SOURCES);
+  for (const file of readdirSync(sources, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    const built = fileURLToPath(new URL(file.replace(/\.ts$/, '.js'), BUILD));
+    const builtAt = statSync(built, { throwIfNoEntry: false })?.mtimeMs ?? -1;
+    if (builtAt < statSync(`${sources}${file}`).mtimeMs) {
+      throw new Error(`dist/ is older than src/${file}: run \`npm run build\` first (npm run bench does)`);
+    }
+  }
+  const { startServer } = (await import(new URL('server.js', BUILD).href)) as typeof ServerModule;
+  const { loadConfig } = (await import(new URL('config.js', BUILD).href)) as typeof ConfigModule;
+  return startServer(loadConfig(process.env));
+}
+
 async function main(): Promise<void> {
   const mode = process.env.BENCH_MODE ?? 'api';
   let close: () => Promise<void>;
@@ -76,7 +102,7 @@ async function main(): Promise<void> {
   if (mode === 'bare') {
     ({ url, close } = await startBare());
   } else {
-    const server = await startServer(loadConfig(process.env));
+    const server = await builtServer();
     url = server.url;
     close = server.close;
     setVerification = installVerificationSwitch(server);
