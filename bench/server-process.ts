@@ -18,7 +18,6 @@ import type { KeyState } from '../src/access/key-state.js';
 import type * as ConfigModule from '../src/config.js';
 import { routeById } from '../src/contract/routes.js';
 import type * as ServerModule from '../src/server.js';
-import type { RunningServer } from '../src/server.js';
 import { BARE_PATHS, type ChildMessage, type ParentMessage } from './protocol.js';
 
 function send(message: ChildMessage): void {
@@ -54,7 +53,7 @@ async function startBare(): Promise<{ url: string; close(): Promise<void> }> {
  * without the digest-and-cache step, and the latency difference is that step's cost. (The directory object is the
  * one the pipeline holds; the format and checksum check, the organization lookup and the rest stay as they are.)
  */
-function installVerificationSwitch(server: RunningServer): (mode: 'real' | 'bypass') => void {
+function installVerificationSwitch(server: ServerModule.RunningServer): (mode: 'real' | 'bypass') => void {
   const directory = server.runtime.directory;
   const realFindKey = directory.findKey.bind(directory);
   const verified = new Map<string, KeyState | null>();
@@ -76,7 +75,7 @@ const BUILD = new URL('../dist/', import.meta.url);
 
 /**
  * The API as it ships: the build in dist/ (what `charthero serve` runs), not the sources through tsx, whose
- * transform wraps functions in helpers of its own (about 3 % of a get_encounter's CPU, bench/README.md). A build
+ * transform wraps functions in helpers of its own (about 4 % of a get_encounter's CPU, bench/README.md). A build
  * older than any source file would measure other code than the tree's, so that refuses to start.
  */
 async function builtServer() {
