@@ -1,6 +1,7 @@
 /** Read queries over clinical data: encounters, patients, documents, transcripts and recordings. */
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { SUPPORTED_DOCUMENT_TYPES } from '../contract/schemas.js';
+import { coalescedLookup } from './coalesced.js';
 import { type Compiled, compiledQuery, PLACEHOLDER, paddedInList, placeholders } from './compiled.js';
 import type {
   Database,
@@ -26,12 +27,16 @@ export interface EncounterPageQuery {
   endMs: number | null;
 }
 
-const encounterById = compiledQuery<EncounterRow>((db) =>
-  db.selectFrom('encounters').selectAll().where('id', '=', PLACEHOLDER),
+const encountersByIds = compiledQuery<EncounterRow>(
+  (db, count) => db.selectFrom('encounters').selectAll().where('id', 'in', placeholders(count)),
+  (parameters) => parameters.length,
 );
 
-export async function findEncounter(db: Kysely<Database>, id: string): Promise<EncounterRow | undefined> {
-  return (await encounterById.rows(db, [id]))[0];
+const encountersById = coalescedLookup(encountersByIds, (row) => row.id);
+
+/** One encounter by id, read with the other detail requests of this turn (src/store/coalesced.ts). */
+export function findEncounter(db: Kysely<Database>, id: string): Promise<EncounterRow | undefined> {
+  return encountersById.find(db, id);
 }
 
 /**
@@ -114,11 +119,6 @@ function encounterPage(query: EncounterPageQuery, form: 'rows' | 'served'): Comp
   return compiled;
 }
 
-const encountersByIds = compiledQuery<EncounterRow>(
-  (db, count) => db.selectFrom('encounters').selectAll().where('id', 'in', placeholders(count)),
-  (parameters) => parameters.length,
-);
-
 /** The encounters among `ids` (in no particular order). */
 export async function findEncounters(db: Kysely<Database>, ids: readonly string[]): Promise<EncounterRow[]> {
   return ids.length === 0 ? [] : encountersByIds.rows(db, paddedInList([...new Set(ids)]));
@@ -150,24 +150,30 @@ export async function encounterIdsOfPatients(db: Kysely<Database>, patientIds: r
 /** What a detail route checks of an encounter (step 12), with its stored item. */
 export type ServedEncounter = Pick<EncounterRow, 'id' | 'organization_id' | 'origin' | 'available'> & ServedItem;
 
-const servedEncounterById = compiledQuery<ServedEncounter>((db) =>
-  db
-    .selectFrom('encounters')
-    .leftJoin('encounter_items', 'encounter_items.encounter_id', 'encounters.id')
-    .select([
-      'encounters.id',
-      'encounters.organization_id',
-      'encounters.origin',
-      'encounters.available',
-      'encounter_items.version',
-      'encounter_items.item',
-      'encounter_items.disclosed',
-    ])
-    .where('encounters.id', '=', PLACEHOLDER),
+const servedEncountersById = coalescedLookup(
+  compiledQuery<ServedEncounter>(
+    (db, count) =>
+      db
+        .selectFrom('encounters')
+        .leftJoin('encounter_items', 'encounter_items.encounter_id', 'encounters.id')
+        .select([
+          'encounters.id',
+          'encounters.organization_id',
+          'encounters.origin',
+          'encounters.available',
+          'encounter_items.version',
+          'encounter_items.item',
+          'encounter_items.disclosed',
+        ])
+        .where('encounters.id', 'in', placeholders(count)),
+    (parameters) => parameters.length,
+  ),
+  (row) => row.id,
 );
 
-export async function findServedEncounter(db: Kysely<Database>, id: string): Promise<ServedEncounter | undefined> {
-  return (await servedEncounterById.rows(db, [id]))[0];
+/** One encounter's access fields and stored item, read with the other detail requests of this turn. */
+export function findServedEncounter(db: Kysely<Database>, id: string): Promise<ServedEncounter | undefined> {
+  return servedEncountersById.find(db, id);
 }
 
 const patientsByIds = compiledQuery<PatientRow>(

@@ -6,7 +6,8 @@
  *   cross_organization_denied with the registry's body — never 200, never a body naming anything;
  * - another organization's document under one of the caller's own encounters is indistinguishable from a document
  *   that does not exist;
- * - no response of any kind carries another organization's patient names, dates of birth or ids.
+ * - no response of any kind carries another organization's patient names, dates of birth or ids;
+ * - the same requests sent all at once (their detail reads then share statements) get the same answers.
  */
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
@@ -220,13 +221,16 @@ it(`no key ever sees another organization's data (${NUM_RUNS} random worlds)`, a
   await fc.assert(
     fc.asyncProperty(worldArb, async (spec) => {
       const orgs = await build(spec);
+      const answered: { url: string; authorization: string; statusCode: number; body: string }[] = [];
       for (const own of orgs) {
         const foreign = [...orgs.filter((o) => o !== own).flatMap(secretsOf), ...FIXTURE_SECRETS];
         for (const key of own.keys) {
           const get = async (url: string): Promise<LightMyRequestResponse> => {
             requests++;
-            const response = await h.get(url, { authorization: `Bearer ${key.secret}` });
+            const authorization = `Bearer ${key.secret}`;
+            const response = await h.get(url, { authorization });
             expect(response.statusCode, url).not.toBeGreaterThanOrEqual(500);
+            answered.push({ url, authorization, statusCode: response.statusCode, body: response.body });
             for (const secret of foreign) expect(response.body.includes(secret), `${url} leaks ${secret}`).toBe(false);
             return response;
           };
@@ -318,6 +322,15 @@ it(`no key ever sees another organization's data (${NUM_RUNS} random worlds)`, a
           }
         }
       }
+
+      // Every request again, all at once: the detail reads of one turn share a statement (src/store/coalesced.ts),
+      // and each caller must still get exactly what it got alone.
+      const together = await Promise.all(answered.map((a) => h.get(a.url, { authorization: a.authorization })));
+      requests += together.length;
+      together.forEach((response, i) => {
+        const { url, statusCode, body } = answered[i]!;
+        expect({ url, statusCode: response.statusCode, body: response.body }).toEqual({ url, statusCode, body });
+      });
     }),
     { numRuns: NUM_RUNS },
   );
