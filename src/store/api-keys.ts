@@ -1,29 +1,33 @@
 /** API key records. Only digests are stored; the secret is shown once, at creation. */
 import type { Kysely, Selectable } from 'kysely';
 import { insertWithChange, writeWithChange } from './change-feed.js';
-import { compiledQuery, PLACEHOLDER, placeholders } from './compiled.js';
+import { coalescedLookup } from './coalesced.js';
+import { compiledQuery, placeholders } from './compiled.js';
 import type { ApiKeysTable, Database } from './schema.js';
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type KeyStatus = 'active' | 'disabled' | 'revoked';
 
-const keyByDigests = compiledQuery<ApiKeyRow>(
-  (db, count) =>
-    db
-      .selectFrom('api_keys')
-      .selectAll()
-      .where('digest', 'in', placeholders(count))
-      .where('environment', '=', PLACEHOLDER as ApiKeyRow['environment']),
-  (parameters) => parameters.length - 1,
+const keysByDigest = coalescedLookup(
+  compiledQuery<ApiKeyRow>(
+    (db, count) => db.selectFrom('api_keys').selectAll().where('digest', 'in', placeholders(count)),
+    (parameters) => parameters.length,
+  ),
+  (row) => row.digest,
 );
 
-/** One indexed lookup, whatever the number of keys: the digest column is unique. */
+/**
+ * The key with one of these digests (one per keyring version) in this environment. The digest column is unique, so
+ * each digest is one index probe, read with the other lookups of this turn (src/store/coalesced.ts): the misses of
+ * an invalid-key storm share statements.
+ */
 export async function findKeyByDigests(
   db: Kysely<Database>,
   digests: readonly string[],
   environment: string,
 ): Promise<ApiKeyRow | undefined> {
-  return (await keyByDigests.rows(db, [...digests, environment]))[0];
+  const rows = await Promise.all(digests.map((digest) => keysByDigest.find(db, digest)));
+  return rows.find((row) => row !== undefined && row.environment === environment);
 }
 
 export async function findKeyById(db: Kysely<Database>, id: string): Promise<ApiKeyRow | undefined> {
