@@ -5,11 +5,12 @@
  * the per-round ratio B / A with its median: on a host whose speed moves by a factor of two within minutes, a ratio
  * taken round by round is the figure that stays put.
  *
- *   node --import tsx bench/ab.ts <scenario> <treeA> <treeB> [rounds=8] [seconds=3] [--postgres]
+ *   node --import tsx bench/ab.ts <scenario> <treeA> <treeB> [rounds=8] [seconds=3] [--postgres] [--connections=N]
  *
  * scenario: get_encounter | list | transcript | storm | throttled. A tree is a folder with this project checked out,
  * its dependencies installed and its server built (e.g. `git worktree add /tmp/base <commit>`, a hard-linked
  * `cp -al node_modules`, then `npm run build` there): a tree's server runs from its dist/, as it ships.
+ * --connections=N replaces the scenario's connection count (16), e.g. 1 for what a change costs an idle server.
  */
 import { resolve } from 'node:path';
 import type { Dataset, GenerateOptions } from './generate.js';
@@ -32,10 +33,16 @@ const [scenario, treeA, treeB, rounds = '8', seconds = '3'] = process.argv
   .slice(2)
   .filter((arg) => !arg.startsWith('--'));
 if (!scenario || !treeA || !treeB) {
-  console.error('usage: bench/ab.ts <scenario> <treeA> <treeB> [rounds=8] [seconds=3] [--postgres]');
+  console.error('usage: bench/ab.ts <scenario> <treeA> <treeB> [rounds=8] [seconds=3] [--postgres] [--connections=N]');
   process.exit(2);
 }
 const dialect: GenerateOptions['dialect'] = flags.includes('--postgres') ? 'postgres' : 'sqlite';
+const connectionsFlag = flags.find((flag) => flag.startsWith('--connections='));
+const connections = connectionsFlag === undefined ? undefined : Number(connectionsFlag.slice('--connections='.length));
+if (connections !== undefined && !(Number.isInteger(connections) && connections >= 1)) {
+  console.error(`--connections takes a whole number of at least 1, not ${connectionsFlag}`);
+  process.exit(2);
+}
 
 /** A server of `tree`'s own code (its bench/servers.ts forks its bench/server-process.ts), on its own data set. */
 async function startSide(tree: string): Promise<Side> {
@@ -49,7 +56,14 @@ async function startSide(tree: string): Promise<Side> {
   await servers.preflight(api, dataset);
   const load = scenarioLoads(api, dataset, Number(seconds))[scenario!];
   if (!load) throw new Error(`unknown scenario ${scenario}`);
-  return { tree, api, dataset, load, cpuUsPerRequest: [], requestsPerSecond: [] };
+  return {
+    tree,
+    api,
+    dataset,
+    load: { ...load, connections: connections ?? load.connections },
+    cpuUsPerRequest: [],
+    requestsPerSecond: [],
+  };
 }
 
 async function measure(side: Side, durationSeconds: number, record: boolean): Promise<void> {
