@@ -3,7 +3,8 @@
  * route starts with such a read, and on PostgreSQL each is a round trip: its socket write and read were most of
  * get_encounter's server CPU (bench/README.md). The ids asked for in one turn go out as one `in` list once the turn's
  * I/O callbacks have run (`setImmediate`, the same point the audit ledger's group commit starts at), so concurrent
- * requests share a round trip.
+ * requests share a round trip. A lone request pays for the wait: about 4 % more server CPU on SQLite at one
+ * connection, against 10 % less at sixteen (and 40 % less on PostgreSQL).
  *
  * Nothing is kept across turns: each caller gets the row of the id it asked for, read for it (a copy when several
  * callers asked for the same id, so none sees another's changes), or undefined; when the statement fails, each of
