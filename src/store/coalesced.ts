@@ -63,15 +63,17 @@ export function coalescedLookup<Row extends object>(
     }
   }
 
+  /** The batch this turn gathers on `db`, answered once the turn's I/O callbacks have run. */
+  function startBatch(db: Kysely<Database>): Batch<Row> {
+    const batch: Batch<Row> = new Map();
+    gathering.set(db, batch);
+    setImmediate(run, db, batch);
+    return batch;
+  }
+
   return {
     find(db, id) {
-      let batch = gathering.get(db);
-      if (batch === undefined) {
-        const created: Batch<Row> = new Map();
-        gathering.set(db, created);
-        setImmediate(run, db, created);
-        batch = created;
-      }
+      const batch = gathering.get(db) ?? startBatch(db);
       return new Promise<Row | undefined>((resolve, reject) => {
         const waiters = batch.get(id);
         if (waiters === undefined) batch.set(id, [{ resolve, reject }]);
