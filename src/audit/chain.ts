@@ -6,7 +6,7 @@
  * can compute a replacement. Rows written before migration 002 form the legacy chain: plain SHA-256, verifiable as
  * it always was. The ledger writer and `charthero audit verify` share these functions so they never disagree.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type KeyObject } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { AuditEventsTable } from '../store/schema.js';
 
@@ -56,22 +56,32 @@ const LEGACY_FIELDS = RECORD_FIELDS;
 /**
  * `JSON.stringify` of an object holding `names` in that order (a missing value as null), byte for byte, built as
  * a string: assembling that object first cost more than the HMAC over it, on every request's record. The keys'
- * JSON is written once, here, rather than for every record (half of what remained).
+ * JSON is written once, here, rather than for every record (half of what remained), and null and finite numbers,
+ * most of a record, are written without a JSON.stringify call each (their text is the same; half again).
  */
 function canonicalEncoder(names: readonly string[]): (fields: Readonly<Record<string, unknown>>) => string {
   const keys = names.map((name, i) => `${i === 0 ? '{' : ','}${JSON.stringify(name)}:`);
   return (fields) => {
     let json = '';
-    for (let i = 0; i < names.length; i++) json += keys[i]! + JSON.stringify(fields[names[i]!] ?? null);
+    for (let i = 0; i < names.length; i++) json += keys[i]! + jsonValue(fields[names[i]!]);
     return `${json}}`;
   };
+}
+
+function jsonValue(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return JSON.stringify(value);
 }
 
 const chainedJson = canonicalEncoder(CHAINED_FIELDS);
 const legacyJson = canonicalEncoder(LEGACY_FIELDS);
 
+/** A chain key (auditChainKey), or any key bytes (what a test or a forger would try). */
+export type ChainKey = KeyObject | Buffer;
+
 /** HMAC-SHA256 with the chain key over `prevHash + "\n" + canonical JSON`, lowercase hex. */
-export function chainHash(chainKey: Buffer, prevHash: string, record: Omit<ChainedRecord, 'prev_hash' | 'hash'>) {
+export function chainHash(chainKey: ChainKey, prevHash: string, record: Omit<ChainedRecord, 'prev_hash' | 'hash'>) {
   return createHmac('sha256', chainKey)
     .update(`${prevHash}\n${chainedJson(record)}`, 'utf8')
     .digest('hex');
@@ -97,7 +107,7 @@ export function chainRecords(
   chainId: string,
   head: ChainHead,
   keyVersion: number,
-  chainKey: Buffer,
+  chainKey: ChainKey,
   records: readonly AuditFields[],
 ): ChainedRecord[] {
   let { seq, hash: previous } = head;
@@ -141,7 +151,7 @@ export type ChainVerdict =
  */
 export function verifyChain(
   rows: Iterable<AuditRow>,
-  keyFor: (version: number) => Buffer | undefined,
+  keyFor: (version: number) => ChainKey | undefined,
   head: ChainHead = EMPTY_HEAD,
 ): ChainVerdict {
   return checkRows(
