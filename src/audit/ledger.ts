@@ -13,7 +13,7 @@
  *   head is read back before the next write: if the batch is there it counts as written, otherwise it is written
  *   again. Nothing is chained twice, and the unique (chain, seq) index makes a fork impossible.
  */
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { auditChainKey, type Keyring, type KeyringEntry, newestEntry } from '../access/digest-keyring.js';
 import { loggableError } from '../error-log.js';
@@ -191,8 +191,8 @@ export function createAuditLedger(store: Store, options: AuditLedgerOptions): Au
   }
 
   /** Derived once per keyring entry (a reload brings new entry objects), not once per write. */
-  const chainKeys = new WeakMap<KeyringEntry, Buffer>();
-  function chainKey(): { version: number; key: Buffer } {
+  const chainKeys = new WeakMap<KeyringEntry, KeyObject>();
+  function chainKey(): { version: number; key: KeyObject } {
     const entry = newestEntry(options.keyring());
     let key = chainKeys.get(entry);
     if (key === undefined) {

@@ -20,6 +20,7 @@ import type { Database } from '../store/schema.js';
 import {
   type AuditRow,
   type ChainHead,
+  type ChainKey,
   type ChainVerdict,
   EMPTY_HEAD,
   GENESIS_HASH,
@@ -117,7 +118,7 @@ async function walkChain(
 function verifyHmacChain(
   db: Kysely<Database>,
   chainId: string,
-  keyFor: (version: number) => Buffer | undefined,
+  keyFor: (version: number) => ChainKey | undefined,
 ): Promise<ChainReport> {
   return walkChain(
     chainId,
@@ -182,7 +183,7 @@ export async function verifyLedger(
   keyring: () => Keyring,
   anchor?: Anchor,
 ): Promise<ChainReport[]> {
-  const keys = new Map<number, Buffer | undefined>();
+  const keys = new Map<number, ChainKey | undefined>();
   const keyFor = (version: number) => {
     if (!keys.has(version)) {
       const entry = entryByVersion(keyring(), version);
