@@ -6,6 +6,7 @@ import * as auditLedger from './migrations/002-audit-ledger.js';
 import * as webhooks from './migrations/003-webhooks.js';
 import * as storedTurns from './migrations/004-stored-turns.js';
 import * as encounterItems from './migrations/005-encounter-items.js';
+import * as auditWithoutOrganizationIndex from './migrations/006-audit-without-organization-index.js';
 import { SQLITE_STARTUP_WAIT_MS } from './sqlite.js';
 
 /**
@@ -22,6 +23,7 @@ function provider(dialect: Dialect): MigrationProvider {
     '003-webhooks': { up: (db: Kysely<unknown>) => webhooks.up(db, dialect) },
     '004-stored-turns': { up: (db: Kysely<unknown>) => storedTurns.up(db) },
     '005-encounter-items': { up: (db: Kysely<unknown>) => encounterItems.up(db, dialect) },
+    '006-audit-without-organization-index': { up: (db: Kysely<unknown>) => auditWithoutOrganizationIndex.up(db) },
   };
   return { getMigrations: async () => migrations };
 }

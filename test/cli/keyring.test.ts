@@ -73,7 +73,14 @@ describe('charthero keyring', () => {
 describe('charthero migrate', () => {
   it('creates the schema, then reports it up to date', () => {
     expect(cli.json(['migrate'])).toEqual({
-      applied: ['001-initial', '002-audit-ledger', '003-webhooks', '004-stored-turns', '005-encounter-items'],
+      applied: [
+        '001-initial',
+        '002-audit-ledger',
+        '003-webhooks',
+        '004-stored-turns',
+        '005-encounter-items',
+        '006-audit-without-organization-index',
+      ],
     });
     expect(cli.json(['migrate'])).toEqual({ applied: [] });
     const plain = cli.run(['migrate']);
