@@ -2,16 +2,15 @@
 import type { Kysely, Selectable } from 'kysely';
 import { insertWithChange, writeWithChange } from './change-feed.js';
 import { coalescedLookup } from './coalesced.js';
-import { compiledQuery, placeholders } from './compiled.js';
+import { inListQuery, placeholders } from './compiled.js';
 import type { ApiKeysTable, Database } from './schema.js';
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type KeyStatus = 'active' | 'disabled' | 'revoked';
 
 const keysByDigest = coalescedLookup(
-  compiledQuery<ApiKeyRow>(
-    (db, count) => db.selectFrom('api_keys').selectAll().where('digest', 'in', placeholders(count)),
-    (parameters) => parameters.length,
+  inListQuery<ApiKeyRow>((db, count) =>
+    db.selectFrom('api_keys').selectAll().where('digest', 'in', placeholders(count)),
   ),
   (row) => row.digest,
 );

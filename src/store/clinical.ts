@@ -2,7 +2,7 @@
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { SUPPORTED_DOCUMENT_TYPES } from '../contract/schemas.js';
 import { coalescedLookup } from './coalesced.js';
-import { type Compiled, compiledQuery, PLACEHOLDER, paddedInList, placeholders } from './compiled.js';
+import { type Compiled, compiledQuery, inListQuery, PLACEHOLDER, paddedInList, placeholders } from './compiled.js';
 import type {
   Database,
   DocumentsTable,
@@ -27,9 +27,8 @@ export interface EncounterPageQuery {
   endMs: number | null;
 }
 
-const encountersByIds = compiledQuery<EncounterRow>(
-  (db, count) => db.selectFrom('encounters').selectAll().where('id', 'in', placeholders(count)),
-  (parameters) => parameters.length,
+const encountersByIds = inListQuery<EncounterRow>((db, count) =>
+  db.selectFrom('encounters').selectAll().where('id', 'in', placeholders(count)),
 );
 
 const encountersById = coalescedLookup(encountersByIds, (row) => row.id);
@@ -151,22 +150,20 @@ export async function encounterIdsOfPatients(db: Kysely<Database>, patientIds: r
 export type ServedEncounter = Pick<EncounterRow, 'id' | 'organization_id' | 'origin' | 'available'> & ServedItem;
 
 const servedEncountersById = coalescedLookup(
-  compiledQuery<ServedEncounter>(
-    (db, count) =>
-      db
-        .selectFrom('encounters')
-        .leftJoin('encounter_items', 'encounter_items.encounter_id', 'encounters.id')
-        .select([
-          'encounters.id',
-          'encounters.organization_id',
-          'encounters.origin',
-          'encounters.available',
-          'encounter_items.version',
-          'encounter_items.item',
-          'encounter_items.disclosed',
-        ])
-        .where('encounters.id', 'in', placeholders(count)),
-    (parameters) => parameters.length,
+  inListQuery<ServedEncounter>((db, count) =>
+    db
+      .selectFrom('encounters')
+      .leftJoin('encounter_items', 'encounter_items.encounter_id', 'encounters.id')
+      .select([
+        'encounters.id',
+        'encounters.organization_id',
+        'encounters.origin',
+        'encounters.available',
+        'encounter_items.version',
+        'encounter_items.item',
+        'encounter_items.disclosed',
+      ])
+      .where('encounters.id', 'in', placeholders(count)),
   ),
   (row) => row.id,
 );
@@ -176,9 +173,8 @@ export function findServedEncounter(db: Kysely<Database>, id: string): Promise<S
   return servedEncountersById.find(db, id);
 }
 
-const patientsByIds = compiledQuery<PatientRow>(
-  (db, count) => db.selectFrom('patients').selectAll().where('id', 'in', placeholders(count)),
-  (parameters) => parameters.length,
+const patientsByIds = inListQuery<PatientRow>((db, count) =>
+  db.selectFrom('patients').selectAll().where('id', 'in', placeholders(count)),
 );
 
 export async function findPatients(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, PatientRow>> {

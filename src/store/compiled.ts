@@ -65,6 +65,11 @@ export function compiledQuery<Row>(
   };
 }
 
+/** A query whose parameters are one `in` list: `build` gets its length, and each length compiles once. */
+export function inListQuery<Row>(build: (db: Kysely<Database>, count: number) => Compilable<Row>): Compiled<Row> {
+  return compiledQuery(build, (parameters) => parameters.length);
+}
+
 /** `count` placeholders, for an `in` list of that many values. */
 export function placeholders(count: number): string[] {
   return Array.from({ length: count }, () => PLACEHOLDER);
