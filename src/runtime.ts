@@ -64,6 +64,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     timeoutMs: config.datastoreTimeoutMs,
     poolSize: config.databasePoolSize,
     busyTimeoutMs: SERVER_SQLITE_BUSY_MS,
+    backgroundCheckpoints: true,
   });
   await migrate(store);
   const keyring = createKeyringSource(config);

@@ -44,6 +44,8 @@ export interface StoreOptions {
    * its request path only reads (WAL readers never wait on writers) and its background writes retry later.
    */
   busyTimeoutMs?: number;
+  /** SQLite: checkpoint the WAL in a worker thread rather than inside commits (a server's store). */
+  backgroundCheckpoints?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 2000;
@@ -52,7 +54,9 @@ export const SERVER_SQLITE_BUSY_MS = 100;
 
 export function openStore(url: string, options: StoreOptions = {}): Store {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options.busyTimeoutMs ?? timeoutMs);
+  if (url.startsWith('sqlite:')) {
+    return openSqlite(url.slice('sqlite:'.length), options.busyTimeoutMs ?? timeoutMs, options.backgroundCheckpoints);
+  }
   return openPostgres(url, timeoutMs, options.poolSize ?? DEFAULT_DATABASE_POOL_SIZE);
 }
 

@@ -13,6 +13,7 @@ import {
 } from 'kysely';
 import type { Store } from './db.js';
 import type { Database } from './schema.js';
+import { startBackgroundCheckpoints } from './sqlite-checkpoints.js';
 
 /** How long opening a SQLite file, and migrating it (src/store/migrate.ts), waits for another process's lock. */
 export const SQLITE_STARTUP_WAIT_MS = 30_000;
@@ -21,7 +22,8 @@ export const SQLITE_STARTUP_WAIT_MS = 30_000;
 const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
 
-export function openSqlite(path: string, busyTimeoutMs: number): Store {
+/** `backgroundCheckpoints`: a server's store, whose WAL a worker thread checkpoints (src/store/sqlite-checkpoints.ts). */
+export function openSqlite(path: string, busyTimeoutMs: number, backgroundCheckpoints = false): Store {
   if (path !== ':memory:') createOwnerOnly(path);
   const sqlite = new SqliteDatabase(path);
   // Opening may have to wait for another process's lock (switching a new file to WAL needs one); that happens
@@ -32,7 +34,17 @@ export function openSqlite(path: string, busyTimeoutMs: number): Store {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const stopCheckpoints =
+    backgroundCheckpoints && path !== ':memory:' ? startBackgroundCheckpoints(sqlite, path) : undefined;
+  return {
+    db,
+    dialect: 'sqlite',
+    async close() {
+      // The worker's connection goes first, so that closing the last one checkpoints the WAL and removes it.
+      await stopCheckpoints?.();
+      await db.destroy();
+    },
+  };
 }
 
 /**

@@ -89,6 +89,8 @@ describe('SQLite: another process writing does not stall the server', () => {
       ],
       { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    // Listened for at once: the holder may be gone before the server has started and closed.
+    const holderExited = new Promise((resolve) => holder.once('exit', resolve));
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
     const started = performance.now();
     const second = await createRuntime(
@@ -98,7 +100,7 @@ describe('SQLite: another process writing does not stall the server', () => {
     const waited = performance.now() - started;
     const tables = await second.store.db.selectFrom('encounters').select('id').execute();
     await second.close();
-    await new Promise((resolve) => holder.once('exit', resolve));
+    await holderExited;
     expect(waited).toBeGreaterThan(300); // It waited for the lock …
     expect(tables).toEqual([]); // … and then migrated and started.
   });
