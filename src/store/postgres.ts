@@ -1,4 +1,5 @@
 /** The PostgreSQL store: a bounded pool behind a guard that keeps outages from crashing or wedging the process. */
+import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
@@ -46,7 +47,24 @@ const readTimeout = (timeout: number) => timeout + Math.max(250, Math.round(time
 
 /** Errors after which the connection's protocol state is unknown (a read timeout, a broken socket): discard it. */
 function leavesConnectionUnusable(error: unknown): boolean {
-  return !(error instanceof pg.DatabaseError) || /^(08|57P0)/.test(String(error.code));
+  return !(error instanceof pg.DatabaseError) || /^(08|57P0)/.test(String(error.code)) || isStaleStatement(error);
+}
+
+/**
+ * What PostgreSQL answers when a connection's prepared statement no longer matches what node-postgres believes it
+ * prepared there: it is gone (26000: a pooler in front reset or swapped the session), its name is taken (42P05:
+ * the same), or a migration changed the type of a row it returns (0A000, "cached plan must not change result
+ * type"). The statement itself is fine.
+ */
+function isStaleStatement(error: unknown): boolean {
+  if (!(error instanceof pg.DatabaseError)) return false;
+  // 0A000 by its code alone: the message is in the server's language.
+  return error.code === '26000' || error.code === '42P05' || error.code === '0A000';
+}
+
+/** The name a compiled statement is prepared under: the same on every connection, and across processes. */
+export function preparedStatementName(text: string): string {
+  return `charthero_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
 }
 
 /**
@@ -116,12 +134,31 @@ export function openPostgres(url: string, timeout: number, poolSize: number): St
   const guarded = guardPool(pool, readTimeout(timeout));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
   // The same guarded connections Kysely gets, so outages, timeouts and broken connections are handled alike.
-  executeCompiledDirectly(db, async (text, parameters) => {
+  const run = async (query: pg.QueryConfig) => {
     const client = await guarded.connect();
     try {
-      return (await client.query(text, parameters)).rows;
+      // The guarded query passes its arguments to node-postgres, whose config form (a named statement) Kysely omits.
+      return (await (client.query as unknown as (config: pg.QueryConfig) => Promise<pg.QueryResult>)(query)).rows;
     } finally {
       client.release();
+    }
+  };
+  // Compiled statements are named prepared statements: each connection parses and plans one once, not on every call
+  // (bench/README.md). When a connection's copy no longer fits, that connection is discarded (see
+  // leavesConnectionUnusable) and the call runs once more as an unnamed statement, which any connection can run.
+  const names = new Map<string, string>();
+  executeCompiledDirectly(db, async (text, parameters) => {
+    let name = names.get(text);
+    if (name === undefined) {
+      name = preparedStatementName(text);
+      names.set(text, name);
+    }
+    const values = parameters as unknown[];
+    try {
+      return await run({ name, text, values });
+    } catch (error) {
+      if (!isStaleStatement(error)) throw error;
+      return await run({ text, values });
     }
   });
 
