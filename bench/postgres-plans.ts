@@ -4,7 +4,12 @@
  * EXPLAIN (ANALYZE, BUFFERS) for the exact statements the server sends: the store functions run on a Kysely
  * instance that records each compiled query, and that SQL is explained with the same parameters.
  *
- *   node --import tsx bench/postgres-plans.ts [postgres://127.0.0.1:5432/charthero_bench_plans] [--reuse] > plans.txt
+ *   node --import tsx bench/postgres-plans.ts [postgres://127.0.0.1:5432/charthero_bench_plans] [--reuse] [--generic]
+ *     > plans.txt
+ *
+ * --generic explains each statement's generic plan instead (`plan_cache_mode = force_generic_plan`): the server
+ * runs these statements as named prepared statements (src/store/postgres.ts), and PostgreSQL may plan one of those
+ * once for any parameters after its fifth run.
  *
  * The database is dropped and recreated (its name must start with charthero_bench). Generating takes about a
  * minute on two cores. The results are written up in bench/postgres-plans.md.
@@ -118,6 +123,7 @@ async function generate(client: pg.Client) {
 async function main() {
   // --reuse: explain against the database a previous run generated.
   const reuse = process.argv.includes('--reuse');
+  const generic = process.argv.includes('--generic');
   if (!reuse) {
     await admin(`drop database if exists ${name} with (force)`);
     await admin(`create database ${name}`);
@@ -141,11 +147,25 @@ async function main() {
       if (event.level === 'query') captured.push(event.query);
     },
   });
+  const explainCustom = async (query: CompiledQuery) =>
+    (await client.query(`explain (analyze, buffers) ${query.sql}`, [...query.parameters])).rows;
+  const explainGeneric = async (query: CompiledQuery) => {
+    await client.query(`prepare plan_check as ${query.sql}`);
+    try {
+      await client.query('set plan_cache_mode = force_generic_plan');
+      // EXECUTE takes its arguments as expressions: literals, which PostgreSQL casts to the parameters' types.
+      const values = query.parameters.map((value) => client.escapeLiteral(String(value))).join(', ');
+      return (await client.query(`explain (analyze, buffers) execute plan_check(${values})`)).rows;
+    } finally {
+      await client.query('reset plan_cache_mode');
+      await client.query('deallocate plan_check');
+    }
+  };
   const explain = async (title: string, run: () => Promise<unknown>) => {
     captured.length = 0;
     await run(); // Also warms the cache, as a running server's would be.
     for (const query of captured) {
-      const { rows } = await client.query(`explain (analyze, buffers) ${query.sql}`, [...query.parameters]);
+      const rows = generic ? await explainGeneric(query) : await explainCustom(query);
       console.log(`### ${title}\n`);
       console.log('```sql');
       const parameters = query.parameters.length > 8 ? [...query.parameters.slice(0, 3), '…'] : query.parameters;
