@@ -45,7 +45,10 @@ function postgresSettings(url: string, timeout: number): pg.ClientConfig {
 
 const readTimeout = (timeout: number) => timeout + Math.max(250, Math.round(timeout / 4));
 
-/** Errors after which the connection's protocol state is unknown (a read timeout, a broken socket): discard it. */
+/**
+ * Errors after which the connection's protocol state is unknown (a read timeout, a broken socket), or its prepared
+ * statements are not what node-postgres believes (isStaleStatement): discard it.
+ */
 function leavesConnectionUnusable(error: unknown): boolean {
   return !(error instanceof pg.DatabaseError) || /^(08|57P0)/.test(String(error.code)) || isStaleStatement(error);
 }

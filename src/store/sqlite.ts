@@ -22,7 +22,7 @@ export const SQLITE_STARTUP_WAIT_MS = 30_000;
 const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
 
-/** `backgroundCheckpoints`: a server's store, whose WAL a worker thread checkpoints (src/store/sqlite-checkpoints.ts). */
+/** `backgroundCheckpoints`: a server's store, its WAL checkpointed by a worker (src/store/sqlite-checkpoints.ts). */
 export function openSqlite(path: string, busyTimeoutMs: number, backgroundCheckpoints = false): Store {
   if (path !== ':memory:') createOwnerOnly(path);
   const sqlite = new SqliteDatabase(path);

@@ -130,10 +130,15 @@ describe('SQLite checkpoints in a worker thread', () => {
   });
 
   it('stops the worker on close: no connection to the file is left open once close returns', async () => {
+    // What the store's own connection holds open, from a store without the worker.
+    const plainPath = file();
+    const plain = openStore(`sqlite:${plainPath}`);
+    await migrate(plain);
+    const ownFiles = openFilesOf(plainPath);
+    await plain.close();
     const path = file();
     const store = await openServerStore(path);
     // The worker opens a connection of its own as it starts.
-    const ownFiles = openFilesOf(path);
     expect(await until(() => openFilesOf(path) > ownFiles, 5 * CHECKPOINT_INTERVAL_MS)).toBe(true);
     await store.close();
     expect({ openFiles: openFilesOf(path), wal: existsSync(`${path}-wal`) }).toEqual({ openFiles: 0, wal: false });
