@@ -55,14 +55,17 @@ function leavesConnectionUnusable(error: unknown): boolean {
 
 /**
  * What PostgreSQL answers when a connection's prepared statement no longer matches what node-postgres believes it
- * prepared there: it is gone (26000: a pooler in front reset or swapped the session), its name is taken (42P05:
- * the same), or a migration changed the type of a row it returns (0A000, "cached plan must not change result
- * type"). The statement itself is fine.
+ * prepared there: it is gone or its name is taken (26000, 42P05: only a pooler in front, handing the connection
+ * another session, does that), or a migration changed the type of a row it returns (0A000, "cached plan must not
+ * change result type"). The statement itself is fine.
  */
 function isStaleStatement(error: unknown): boolean {
-  if (!(error instanceof pg.DatabaseError)) return false;
   // 0A000 by its code alone: the message is in the server's language.
-  return error.code === '26000' || error.code === '42P05' || error.code === '0A000';
+  return isSwappedSession(error) || (error instanceof pg.DatabaseError && error.code === '0A000');
+}
+
+function isSwappedSession(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && (error.code === '26000' || error.code === '42P05');
 }
 
 /** The name a compiled statement is prepared under: the same on every connection, and across processes. */
@@ -149,18 +152,23 @@ export function openPostgres(url: string, timeout: number, poolSize: number): St
   // Compiled statements are named prepared statements: each connection parses and plans one once, not on every call
   // (bench/README.md). When a connection's copy no longer fits, that connection is discarded (see
   // leavesConnectionUnusable) and the call runs once more as an unnamed statement, which any connection can run.
+  // A pooler that swaps sessions under the connections would do that to every call: after the first sign of one,
+  // every statement of this store runs unnamed.
   const names = new Map<string, string>();
+  let prepare = true;
   executeCompiledDirectly(db, async (text, parameters) => {
+    const values = parameters as unknown[];
+    if (!prepare) return run({ text, values });
     let name = names.get(text);
     if (name === undefined) {
       name = preparedStatementName(text);
       names.set(text, name);
     }
-    const values = parameters as unknown[];
     try {
       return await run({ name, text, values });
     } catch (error) {
       if (!isStaleStatement(error)) throw error;
+      if (isSwappedSession(error)) prepare = false;
       return await run({ text, values });
     }
   });
