@@ -78,9 +78,9 @@ async function measure(side: Side, durationSeconds: number, record: boolean): Pr
   side.p99Ms.push(result.p99Ms);
 }
 
-/** The median over rounds of B's figure over A's in the same round. */
-function medianRatio(a: number[], b: number[]): string {
-  return median(b.map((value, round) => value / a[round]!)).toFixed(3);
+/** B's figure over A's, round by round. */
+function perRoundRatios(a: number[], b: number[]): number[] {
+  return b.map((value, round) => value / a[round]!);
 }
 
 // The load generator on core 0; each tree's servers.ts pins its server to core 1.
@@ -93,7 +93,8 @@ try {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await measure(side, Number(seconds), true);
   }
   const [a, b] = sides as [Side, Side];
-  const ratios = b.cpuUsPerRequest.map((cpu, round) => cpu / a.cpuUsPerRequest[round]!);
+  const ratios = perRoundRatios(a.cpuUsPerRequest, b.cpuUsPerRequest);
+  const medianRatio = (x: number[], y: number[]) => median(perRoundRatios(x, y)).toFixed(3);
   console.log(`${scenario} on ${dialect}, ${rounds} interleaved rounds of ${seconds} s, server CPU µs per request:`);
   for (const [label, side] of [
     ['A', a],
